@@ -1,0 +1,69 @@
+"""`copybot` command line: run | serve | history | db upgrade.
+
+Each command lives in bot/commands/<name>.py with `add_parser(subparsers)` and
+`main(args, settings) -> int`; modules are imported only for the command
+that runs, so `copybot --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+
+COMMANDS = {
+    "run": "Write copy for a product in the terminal.",
+    "serve": "Run the Slack bot (HTTP on $PORT, or Socket Mode).",
+    "history": "List past runs, or show one in full.",
+    "db": "Manage the database schema (upgrade).",
+}
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="copybot",
+        description="Orchestrator-workers copywriting: one model plans 2-5 angles, workers write them concurrently.",
+    )
+    parser.add_argument("--version", action="version", version=f"copybot {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = next((a for a in argv if a in COMMANDS), None)
+    for name, help_text in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(f"bot.commands.{name}").add_parser(sub, name, help_text)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from bot.config import Settings
+    from bot.errors import CopybotError
+
+    try:
+        settings = Settings.from_env(os.environ)
+        command = importlib.import_module(f"bot.commands.{args.command}")
+        code: int = command.main(args, settings)
+    except CopybotError as exc:
+        print(f"copybot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("copybot: interrupted", file=sys.stderr)
+        return 130
+    return code

@@ -1,0 +1,133 @@
+"""Settings: the only place that reads the environment.
+
+`Settings.from_env(mapping)` takes any mapping (tests pass a dict); the CLI
+passes `os.environ`. Every default lives here and is listed in README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.errors import ConfigError
+
+DEFAULT_ORCHESTRATOR_MODEL = "claude-sonnet-5-5"
+DEFAULT_WORKER_MODEL = "claude-haiku-5-5"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///copybot.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_FAVOURITE_EMOJI = ("star", "+1", "heart", "white_check_mark")
+
+LLMChoice = Literal["auto", "anthropic", "local", "openai"]
+_LLM_CHOICES: tuple[LLMChoice, ...] = ("auto", "anthropic", "local", "openai")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything copybot can be configured with; see README "Configuration"."""
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    anthropic_api_key: str = field(default="", repr=False)
+    anthropic_base_url: str = ""
+    openai_base_url: str = ""
+    openai_api_key: str = field(default="", repr=False)
+    local_model_path: str = ""
+    database_url: str = DEFAULT_DATABASE_URL
+    llm: LLMChoice = "auto"
+    orchestrator_model: str = DEFAULT_ORCHESTRATOR_MODEL
+    worker_model: str = DEFAULT_WORKER_MODEL
+    max_variations: int = 5
+    max_concurrency: int = 5
+    orchestrator_timeout_s: float = 120.0
+    worker_timeout_s: float = 90.0
+    llm_max_retries: int = 3
+    orchestrator_max_tokens: int = 2048
+    worker_max_tokens: int = 1024
+    favourite_emoji: tuple[str, ...] = DEFAULT_FAVOURITE_EMOJI
+    live_text: bool = False
+    port: int = 3000
+
+    def __repr__(self) -> str:  # secrets never reach logs
+        return f"Settings(llm={self.llm!r}, database_url={_redact_url(self.database_url)!r})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from environment-like `env`; raise ConfigError naming the variable."""
+
+        def text(name: str, default: str = "") -> str:
+            return env.get(name, "").strip() or default
+
+        llm = text("COPYBOT_LLM", "auto").lower()
+        if llm not in _LLM_CHOICES:
+            raise ConfigError(
+                f"COPYBOT_LLM={llm!r} is not one of {', '.join(_LLM_CHOICES)}.",
+                hint="Unset it to let copybot choose (auto).",
+            )
+        emoji = tuple(e.strip(": ") for e in text("COPYBOT_FAVOURITE_EMOJI").split(",") if e.strip())
+        return cls(
+            slack_bot_token=text("SLACK_BOT_TOKEN"),
+            slack_signing_secret=text("SLACK_SIGNING_SECRET"),
+            slack_app_token=text("SLACK_APP_TOKEN"),
+            slack_api_url=_with_slash(text("SLACK_API_URL", DEFAULT_SLACK_API_URL)),
+            anthropic_api_key=text("ANTHROPIC_API_KEY"),
+            anthropic_base_url=text("ANTHROPIC_BASE_URL"),
+            openai_base_url=text("OPENAI_BASE_URL"),
+            openai_api_key=text("OPENAI_API_KEY"),
+            local_model_path=text("COPYBOT_LOCAL_MODEL_PATH"),
+            database_url=text("DATABASE_URL", DEFAULT_DATABASE_URL),
+            llm=llm,  # type: ignore[arg-type]  # checked against _LLM_CHOICES above
+            orchestrator_model=text("COPYBOT_ORCHESTRATOR_MODEL", DEFAULT_ORCHESTRATOR_MODEL),
+            worker_model=text("COPYBOT_WORKER_MODEL", DEFAULT_WORKER_MODEL),
+            max_variations=_integer(env, "COPYBOT_MAX_VARIATIONS", 5, low=1, high=5),
+            max_concurrency=_integer(env, "COPYBOT_MAX_CONCURRENCY", 5, low=1, high=50),
+            orchestrator_timeout_s=_number(env, "COPYBOT_ORCHESTRATOR_TIMEOUT", 120.0),
+            worker_timeout_s=_number(env, "COPYBOT_WORKER_TIMEOUT", 90.0),
+            llm_max_retries=_integer(env, "COPYBOT_LLM_MAX_RETRIES", 3, low=0, high=10),
+            favourite_emoji=emoji or DEFAULT_FAVOURITE_EMOJI,
+            live_text=_flag(env, "COPYBOT_LIVE_TEXT"),
+            port=_integer(env, "PORT", 3000, low=1, high=65535),
+        )
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _redact_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number.", hint=f"Use {low}-{high}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is out of range.", hint=f"Use {low}-{high}.")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds.")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

@@ -1,0 +1,89 @@
+"""Claude through the official SDK (AsyncAnthropic).
+
+The SDK retries 408/409/429/5xx (529 overloaded included) and connection
+errors with backoff, honouring retry-after; we set the retry count and an
+explicit timeout. An error event inside a stream is not retried by the SDK:
+it surfaces here as a retryable LLMError and the workflow decides.
+"""
+
+from __future__ import annotations
+
+import anthropic
+
+from bot.errors import ConfigError, LLMError
+from bot.workflow.llm.base import Completion, Prompt, TextSink
+from bot.workflow.types import Usage
+
+_RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+class AnthropicLLM:
+    """LLM protocol on AsyncAnthropic."""
+
+    provider = "anthropic"
+    can_stream = True
+
+    def __init__(self, *, api_key: str, base_url: str = "", max_retries: int = 3, timeout_s: float = 120.0) -> None:
+        if not api_key:
+            raise ConfigError(
+                "ANTHROPIC_API_KEY is not set.",
+                hint="Set ANTHROPIC_API_KEY to your Anthropic API key, or COPYBOT_LLM=local to run offline.",
+            )
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url or None, max_retries=max_retries, timeout=timeout_s
+        )
+
+    def describe(self, model: str) -> str:
+        return model
+
+    async def complete(
+        self, prompt: Prompt, *, model: str, max_tokens: int, on_text: TextSink | None = None
+    ) -> Completion:
+        messages: list[anthropic.types.MessageParam] = [{"role": "user", "content": prompt.text}]
+        try:
+            if on_text is None:
+                message = await self._client.messages.create(model=model, max_tokens=max_tokens, messages=messages)
+            else:
+                async with self._client.messages.stream(model=model, max_tokens=max_tokens, messages=messages) as stream:
+                    async for text in stream.text_stream:
+                        on_text(text)
+                    message = await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            raise _status_error(exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise LLMError(f"Could not reach the Anthropic API ({exc}).", retryable=True) from exc
+        text = "".join(block.text for block in message.content if block.type == "text")
+        usage = message.usage
+        return Completion(
+            text=text,
+            model=message.model,
+            usage=Usage(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+                cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
+            ),
+            stop_reason=message.stop_reason or "",
+            truncated=message.stop_reason == "max_tokens",
+            request_id=message._request_id or "",
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _status_error(exc: anthropic.APIStatusError) -> LLMError:
+    status = exc.status_code
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    kind = str(error.get("type", ""))
+    detail = str(error.get("message") or exc.message)
+    if status == 401:
+        return LLMError("Anthropic rejected the API key (401).", hint="Check ANTHROPIC_API_KEY.")
+    if status == 404:
+        return LLMError(
+            f"Anthropic does not know this model: {detail}",
+            hint="Check COPYBOT_ORCHESTRATOR_MODEL and COPYBOT_WORKER_MODEL.",
+        )
+    retryable = status in _RETRYABLE_STATUS or kind in {"overloaded_error", "api_error", "rate_limit_error"}
+    return LLMError(f"Anthropic API error {status} {kind}: {detail}".replace("  ", " "), retryable=retryable)

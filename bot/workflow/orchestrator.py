@@ -1,0 +1,280 @@
+"""One run: plan with the orchestrator, write every variation concurrently, stream events.
+
+The orchestrator's reply is streamed when the provider can stream: each task
+starts its worker the moment its `</task>` arrives, so workers overlap the rest
+of the plan. A call that fails part-way is retried; tasks already started are
+kept and never started twice (PlanBuilder outlives the attempts).
+
+Workers run in one TaskGroup under a Semaphore, each under its own timeout.
+A worker never raises: a failure becomes a VariationFailed event, so one bad
+variation never cancels the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+
+from bot.config import Settings
+from bot.errors import CopybotError, LLMError, PlanError
+from bot.workflow.llm.base import LLM, Completion, Prompt, TextSink
+from bot.workflow.plan import PlanBuilder, PlanScanner, RawTask, extract_response
+from bot.workflow.prompting import orchestrator_prompt, protected_strings, worker_prompt
+from bot.workflow.types import (
+    AnalysisReady,
+    CallRecorded,
+    CopyRequest,
+    Event,
+    LLMCall,
+    Plan,
+    PlanReady,
+    RunFinished,
+    RunStatus,
+    Subtask,
+    Usage,
+    Variation,
+    VariationDone,
+    VariationFailed,
+    VariationStarted,
+)
+
+log = logging.getLogger(__name__)
+Emit = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class WorkflowConfig:
+    orchestrator_model: str
+    worker_model: str
+    max_concurrency: int = 5
+    orchestrator_timeout_s: float = 120.0
+    worker_timeout_s: float = 90.0
+    orchestrator_max_tokens: int = 2048
+    worker_max_tokens: int = 1024
+    orchestrator_attempts: int = 2
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkflowConfig:
+        return cls(
+            orchestrator_model=settings.orchestrator_model,
+            worker_model=settings.worker_model,
+            max_concurrency=settings.max_concurrency,
+            orchestrator_timeout_s=settings.orchestrator_timeout_s,
+            worker_timeout_s=settings.worker_timeout_s,
+            orchestrator_max_tokens=settings.orchestrator_max_tokens,
+            worker_max_tokens=settings.worker_max_tokens,
+        )
+
+
+def _ms(since: float) -> int:
+    return round((time.monotonic() - since) * 1000)
+
+
+def _reason(error: BaseException, timeout_s: float) -> str:
+    if isinstance(error, TimeoutError):
+        return f"The model did not answer within {timeout_s:g} s."
+    if isinstance(error, CopybotError):
+        return str(error)
+    return f"Unexpected error: {type(error).__name__}: {error}"
+
+
+class Workflow:
+    """The orchestrator-workers workflow over one LLM provider."""
+
+    def __init__(self, llm: LLM, config: WorkflowConfig) -> None:
+        self.llm = llm
+        self.config = config
+
+    async def run(self, request: CopyRequest) -> AsyncIterator[Event]:
+        """Run `request`, yielding events as they happen; the last is always RunFinished."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                await _Run(self, request, queue.put_nowait).execute()
+            finally:
+                queue.put_nowait(None)
+
+        producer = asyncio.create_task(produce())
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+            await producer
+        finally:
+            if not producer.done():
+                producer.cancel()
+                await asyncio.gather(producer, return_exceptions=True)
+
+
+class _CallError(Exception):
+    """A model call failed; carries its recorded LLMCall."""
+
+    def __init__(self, call: LLMCall, cause: BaseException, timeout_s: float) -> None:
+        super().__init__(_reason(cause, timeout_s))
+        self.call = call
+        self.cause = cause
+
+    @property
+    def retryable(self) -> bool:
+        return isinstance(self.cause, TimeoutError) or (isinstance(self.cause, LLMError) and self.cause.retryable)
+
+
+class _Run:
+    """The state of one run while it executes."""
+
+    def __init__(self, workflow: Workflow, request: CopyRequest, emit: Emit) -> None:
+        self.llm = workflow.llm
+        self.config = workflow.config
+        self.request = request
+        self.emit = emit
+        self.builder = PlanBuilder(request.max_variations)
+        self.semaphore = asyncio.Semaphore(self.config.max_concurrency)
+        self.analysis_sent = False
+        self.succeeded = 0
+        self.failed = 0
+
+    async def execute(self) -> None:
+        started = time.monotonic()
+        error = ""
+        async with asyncio.TaskGroup() as workers:
+            try:
+                plan = await self._plan(lambda subtask: self._start(workers, subtask))
+            except CopybotError as exc:
+                error = str(exc)
+                if self.builder.subtasks:  # a stream broke after some tasks had started: they run on
+                    self.emit(PlanReady(Plan(analysis="", subtasks=self.builder.subtasks)))
+            else:
+                self.emit(PlanReady(plan))
+        status: RunStatus = "done"
+        if self.succeeded == 0:
+            status = "failed"
+            error = error or "No variation could be written."
+        elif self.failed or error:
+            status = "partial"
+        self.emit(RunFinished(status, error, self.succeeded, self.failed, _ms(started)))
+
+    def _analysis(self, analysis: str) -> None:
+        if not self.analysis_sent:
+            self.analysis_sent = True
+            self.emit(AnalysisReady(analysis))
+
+    def _start(self, workers: asyncio.TaskGroup, subtask: Subtask) -> None:
+        self._analysis("")
+        self.emit(VariationStarted(subtask))
+        workers.create_task(self._write(subtask))
+
+    async def _plan(self, start: Callable[[Subtask], None]) -> Plan:
+        """Call the orchestrator (retrying a failed attempt) and start workers as tasks close."""
+        prompt = orchestrator_prompt(self.request)
+        attempts = max(1, self.config.orchestrator_attempts)
+        for attempt in range(1, attempts + 1):
+            scanner = PlanScanner(protected_strings(self.request))
+
+            def take(found: list[RawTask], scanner: PlanScanner = scanner) -> None:
+                if scanner.analysis is not None:
+                    self._analysis(scanner.analysis)
+                for raw in found:
+                    if (subtask := self.builder.add(raw)) is not None:
+                        start(subtask)
+
+            def on_text(chunk: str, scanner: PlanScanner = scanner) -> None:
+                take(scanner.feed(chunk))
+
+            try:
+                completion, call = await self._call(
+                    prompt,
+                    self.config.orchestrator_model,
+                    self.config.orchestrator_max_tokens,
+                    self.config.orchestrator_timeout_s,
+                    on_text=on_text if self.llm.can_stream else None,
+                )
+            except _CallError as exc:
+                self.emit(CallRecorded(exc.call))
+                if attempt < attempts and exc.retryable:
+                    log.warning("orchestrator attempt %d failed (%s); retrying", attempt, exc)
+                    continue
+                raise LLMError(f"The orchestrator call failed: {exc}", hint="Try again in a minute.") from exc
+            if scanner.received == 0:
+                on_text(completion.text)
+            take(scanner.finish())
+            try:
+                plan = self.builder.build(scanner.analysis or "", completion.text)
+            except PlanError:
+                self.emit(CallRecorded(replace(call, error="The reply held no usable task.")))
+                raise
+            self.emit(CallRecorded(call))
+            self._analysis(plan.analysis)
+            return plan
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _write(self, subtask: Subtask) -> None:
+        """Write one variation; never raises (except on cancellation)."""
+        try:
+            async with self.semaphore:
+                completion, call = await self._call(
+                    worker_prompt(self.request, subtask),
+                    self.config.worker_model,
+                    self.config.worker_max_tokens,
+                    self.config.worker_timeout_s,
+                    position=subtask.position,
+                )
+        except _CallError as exc:
+            self._failed(subtask, str(exc), exc.call)
+            return
+        except Exception as exc:  # one worker's bug must not cancel the others
+            log.exception("worker %d crashed", subtask.position)
+            self.failed += 1
+            self.emit(VariationFailed(subtask, _reason(exc, self.config.worker_timeout_s)))
+            return
+        text = extract_response(completion.text)
+        if not text:
+            self._failed(subtask, "The model returned no copy.", replace(call, error="empty reply"))
+            return
+        self.emit(CallRecorded(call))
+        self.succeeded += 1
+        self.emit(VariationDone(Variation(subtask, text, completion.truncated, call)))
+
+    def _failed(self, subtask: Subtask, reason: str, call: LLMCall) -> None:
+        self.emit(CallRecorded(call))
+        self.failed += 1
+        self.emit(VariationFailed(subtask, reason, call))
+
+    async def _call(
+        self,
+        prompt: Prompt,
+        model: str,
+        max_tokens: int,
+        timeout_s: float,
+        *,
+        position: int | None = None,
+        on_text: TextSink | None = None,
+    ) -> tuple[Completion, LLMCall]:
+        """One model call under a timeout; the LLMCall is built whatever happens (_CallError on failure)."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout_s):
+                completion = await self.llm.complete(prompt, model=model, max_tokens=max_tokens, on_text=on_text)
+        except Exception as exc:
+            call = self._record(prompt, model, started, position, None, _reason(exc, timeout_s))
+            raise _CallError(call, exc, timeout_s) from exc
+        return completion, self._record(prompt, model, started, position, completion, "")
+
+    def _record(
+        self, prompt: Prompt, model: str, started: float, position: int | None, completion: Completion | None, error: str
+    ) -> LLMCall:
+        return LLMCall(
+            role=prompt.role,
+            prompt_name=prompt.name,
+            prompt_sha256=prompt.sha256,
+            provider=self.llm.provider,
+            model=completion.model if completion else self.llm.describe(model),
+            usage=completion.usage if completion else Usage(),
+            duration_ms=_ms(started),
+            stop_reason=completion.stop_reason if completion else "",
+            request_id=completion.request_id if completion else "",
+            error=error,
+            position=position,
+        )

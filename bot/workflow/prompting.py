@@ -1,0 +1,53 @@
+"""Requests and subtasks -> rendered prompts. User text goes in XML-escaped, as data."""
+
+from __future__ import annotations
+
+from html import escape
+
+import prompts
+from bot.workflow.llm.base import Prompt
+from bot.workflow.types import CopyRequest, Role, Subtask
+
+NOT_SPECIFIED = "not specified"
+
+
+def _data(value: str) -> str:
+    return escape(value, quote=False) or NOT_SPECIFIED
+
+
+def _request_values(request: CopyRequest) -> dict[str, str]:
+    return {
+        "product": _data(request.product),
+        "audience": _data(request.audience),
+        "features": _data("; ".join(request.features)),
+        "tone": _data(request.tone),
+    }
+
+
+def _render(role: Role, name: str, **values: str) -> Prompt:
+    text = prompts.load(name).render(**values)
+    return Prompt(role=role, name=name, text=text, sha256=prompts.sha256(text))
+
+
+def orchestrator_prompt(request: CopyRequest) -> Prompt:
+    return _render(
+        "orchestrator", "orchestrator", max_variations=str(request.max_variations), **_request_values(request)
+    )
+
+
+def worker_prompt(request: CopyRequest, subtask: Subtask) -> Prompt:
+    return _render(
+        "worker",
+        "worker",
+        style=_data(subtask.type),
+        guidelines=_data(subtask.description),
+        **_request_values(request),
+    )
+
+
+def protected_strings(request: CopyRequest) -> tuple[str, ...]:
+    """User text as typed: a model echoing it into its plan must not add structure.
+
+    (Echoed in its escaped form it holds no tags, and the plan parser decodes it back.)
+    """
+    return tuple(v for v in (request.product, request.audience, request.tone, *request.features) if v)

@@ -1,0 +1,163 @@
+"""Frozen value types of the workflow: the request, the plan, calls and events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.errors import RequestError
+
+MAX_PRODUCT_CHARS = 1000
+MAX_FIELD_CHARS = 300
+MAX_FEATURES = 20
+MAX_VARIATIONS = 5
+MIN_VARIATIONS = 1
+
+Role = Literal["orchestrator", "worker"]
+RunStatus = Literal["done", "partial", "failed"]
+
+
+def _clean(value: str) -> str:
+    return " ".join(value.split())
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    """What a marketer asked for. Construction validates and normalises whitespace."""
+
+    product: str
+    audience: str = ""
+    features: tuple[str, ...] = ()
+    tone: str = ""
+    max_variations: int = MAX_VARIATIONS
+
+    def __post_init__(self) -> None:
+        product = _clean(self.product)
+        if not product:
+            raise RequestError(
+                "The product is empty.",
+                hint='Say what to write about, e.g. copybot run "eco-friendly water bottle".',
+            )
+        if len(product) > MAX_PRODUCT_CHARS:
+            raise RequestError(
+                f"The product is {len(product):,} characters; the limit is {MAX_PRODUCT_CHARS:,}.",
+                hint="Shorten it and put details in audience, features or tone.",
+            )
+        features = tuple(f for f in (_clean(x) for x in self.features) if f)
+        if len(features) > MAX_FEATURES:
+            raise RequestError(f"{len(features)} features given; the limit is {MAX_FEATURES}.")
+        for name, value in (("audience", self.audience), ("tone", self.tone), *(("feature", f) for f in features)):
+            if len(_clean(value)) > MAX_FIELD_CHARS:
+                raise RequestError(f"The {name} is longer than {MAX_FIELD_CHARS} characters.", hint="Shorten it.")
+        if not MIN_VARIATIONS <= self.max_variations <= MAX_VARIATIONS:
+            raise RequestError(
+                f"{self.max_variations} variations asked for; copybot writes {MIN_VARIATIONS}-{MAX_VARIATIONS}."
+            )
+        object.__setattr__(self, "product", product)
+        object.__setattr__(self, "audience", _clean(self.audience))
+        object.__setattr__(self, "tone", _clean(self.tone))
+        object.__setattr__(self, "features", features)
+
+
+@dataclass(frozen=True)
+class Subtask:
+    """One variation the orchestrator planned; position starts at 1."""
+
+    position: int
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The orchestrator's parsed reply."""
+
+    analysis: str
+    subtasks: tuple[Subtask, ...]
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class LLMCall:
+    """One model call, as it is stored: who called what, with what cost and outcome."""
+
+    role: Role
+    prompt_name: str
+    prompt_sha256: str
+    provider: str
+    model: str
+    usage: Usage
+    duration_ms: int
+    stop_reason: str = ""
+    request_id: str = ""
+    error: str = ""
+    position: int | None = None  # the variation a worker call wrote
+
+
+@dataclass(frozen=True)
+class Variation:
+    """A written variation."""
+
+    subtask: Subtask
+    text: str
+    truncated: bool
+    call: LLMCall
+
+
+@dataclass(frozen=True)
+class AnalysisReady:
+    """The orchestrator's analysis, as soon as it is known; always before any VariationStarted."""
+
+    analysis: str
+
+
+@dataclass(frozen=True)
+class PlanReady:
+    """The final plan, after every VariationStarted of the run."""
+
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class VariationStarted:
+    subtask: Subtask
+
+
+@dataclass(frozen=True)
+class VariationDone:
+    variation: Variation
+
+
+@dataclass(frozen=True)
+class VariationFailed:
+    subtask: Subtask
+    error: str
+    call: LLMCall | None = None
+
+
+@dataclass(frozen=True)
+class CallRecorded:
+    """Every model call, successful or not, exactly once."""
+
+    call: LLMCall
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    status: RunStatus
+    error: str = ""
+    succeeded: int = 0
+    failed: int = 0
+    wall_ms: int = 0
+
+
+Event = (
+    AnalysisReady | PlanReady | VariationStarted | VariationDone | VariationFailed | CallRecorded | RunFinished
+)
