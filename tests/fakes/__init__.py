@@ -1,0 +1,1 @@
+"""Fake servers speaking the real wire formats of Anthropic, Slack and OpenAI-compatible APIs."""
