@@ -78,7 +78,7 @@ class Settings:
             openai_api_key=text("OPENAI_API_KEY"),
             local_model_path=text("COPYBOT_LOCAL_MODEL_PATH"),
             database_url=text("DATABASE_URL", DEFAULT_DATABASE_URL),
-            llm=llm,  # type: ignore[arg-type]  # checked against _LLM_CHOICES above
+            llm=llm,  # narrowed to LLMChoice by the membership check above
             orchestrator_model=text("COPYBOT_ORCHESTRATOR_MODEL", DEFAULT_ORCHESTRATOR_MODEL),
             worker_model=text("COPYBOT_WORKER_MODEL", DEFAULT_WORKER_MODEL),
             max_variations=_integer(env, "COPYBOT_MAX_VARIATIONS", 5, low=1, high=5),

@@ -263,7 +263,13 @@ class _Run:
         return completion, self._record(prompt, model, started, position, completion, "")
 
     def _record(
-        self, prompt: Prompt, model: str, started: float, position: int | None, completion: Completion | None, error: str
+        self,
+        prompt: Prompt,
+        model: str,
+        started: float,
+        position: int | None,
+        completion: Completion | None,
+        error: str,
     ) -> LLMCall:
         return LLMCall(
             role=prompt.role,

@@ -149,10 +149,7 @@ class PlanScanner:
     def _task(self, body: str) -> RawTask | None:
         type_match = _TYPE.search(body)
         description_match = _DESCRIPTION.search(body)
-        if description_match:
-            description = description_match.group(1)
-        else:
-            description = _TYPE.sub(" ", body)
+        description = description_match.group(1) if description_match else _TYPE.sub(" ", body)
         return self._raw(type_match.group(1) if type_match else "", description)
 
     def _loose_tasks(self, text: str) -> list[RawTask]:

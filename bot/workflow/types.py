@@ -158,6 +158,4 @@ class RunFinished:
     wall_ms: int = 0
 
 
-Event = (
-    AnalysisReady | PlanReady | VariationStarted | VariationDone | VariationFailed | CallRecorded | RunFinished
-)
+Event = AnalysisReady | PlanReady | VariationStarted | VariationDone | VariationFailed | CallRecorded | RunFinished

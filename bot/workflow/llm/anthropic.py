@@ -44,7 +44,9 @@ class AnthropicLLM:
             if on_text is None:
                 message = await self._client.messages.create(model=model, max_tokens=max_tokens, messages=messages)
             else:
-                async with self._client.messages.stream(model=model, max_tokens=max_tokens, messages=messages) as stream:
+                async with self._client.messages.stream(
+                    model=model, max_tokens=max_tokens, messages=messages
+                ) as stream:
                     async for text in stream.text_stream:
                         on_text(text)
                     message = await stream.get_final_message()
@@ -75,7 +77,8 @@ class AnthropicLLM:
 def _status_error(exc: anthropic.APIStatusError) -> LLMError:
     status = exc.status_code
     body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    nested = body.get("error")
+    error: dict[str, object] = nested if isinstance(nested, dict) else {}
     kind = str(error.get("type", ""))
     detail = str(error.get("message") or exc.message)
     if status == 401:

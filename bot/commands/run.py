@@ -1,0 +1,71 @@
+"""`copybot run "<product>"`: one run in the terminal, stored like a Slack run.
+
+Exit status: 0 all variations written, 1 partial (still shown), 2 the run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from typing import Any
+
+from bot.config import Settings
+from bot.workflow.types import MAX_VARIATIONS, CopyRequest
+
+EXIT_CODES = {"done": 0, "partial": 1, "failed": 2}
+
+
+def add_parser(sub: Any, name: str, help_text: str) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description="Plan 2-5 distinct copy angles for a product and write them all concurrently.",
+        epilog='Example: copybot run "eco-friendly water bottle" --audience "environmentally conscious '
+        'millennials" --feature plastic-free --feature insulated --feature "lifetime warranty"',
+    )
+    parser.add_argument("product", help="what to write copy for")
+    parser.add_argument("--audience", default="", help="who the copy is for")
+    parser.add_argument("--feature", action="append", default=[], dest="features", help="a key feature (repeatable)")
+    parser.add_argument("--tone", default="", help="tone of voice, e.g. playful, premium")
+    parser.add_argument(
+        "--variations", type=int, default=None, help=f"at most this many variations (1-{MAX_VARIATIONS})"
+    )
+    parser.add_argument("--json", action="store_true", help="print the whole result as one JSON document on stdout")
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    request = CopyRequest(
+        product=args.product,
+        audience=args.audience,
+        features=tuple(args.features),
+        tone=args.tone,
+        max_variations=args.variations or settings.max_variations,
+    )
+    return asyncio.run(_run(request, settings, json_mode=args.json))
+
+
+async def _run(request: CopyRequest, settings: Settings, *, json_mode: bool) -> int:
+    from bot.console import ConsoleView
+    from bot.service import CopyService, Origin
+    from bot.workflow import Workflow, WorkflowConfig
+    from bot.workflow.llm.select import create_llm
+    from storage import open_repository
+
+    llm = create_llm(settings)
+    try:
+        models = {llm.describe(settings.orchestrator_model), llm.describe(settings.worker_model)}
+        print(f"copybot: {llm.provider} · {' + '.join(sorted(models))}", file=sys.stderr, flush=True)
+        repository = await open_repository(settings.database_url)
+        try:
+            service = CopyService(Workflow(llm, WorkflowConfig.from_settings(settings)), repository)
+            view = ConsoleView(request=request, provider=llm.provider, json_mode=json_mode)
+            outcome = await service.run(request, Origin(source="cli", user_name=getpass.getuser()), [view])
+        finally:
+            await repository.aclose()
+    finally:
+        await llm.aclose()
+    if outcome.status == "failed":
+        print(f"copybot: the run failed: {outcome.error}", file=sys.stderr)
+    return EXIT_CODES[outcome.status]
