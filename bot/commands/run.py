@@ -47,14 +47,15 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(request: CopyRequest, settings: Settings, *, json_mode: bool) -> int:
-    from bot.console import ConsoleView
-    from bot.service import CopyService, Origin
-    from bot.workflow import Workflow, WorkflowConfig
     from bot.workflow.llm.select import create_llm
-    from storage import open_repository
 
     llm = create_llm(settings)
     try:
+        from bot.console import ConsoleView
+        from bot.service import CopyService, Origin
+        from bot.workflow import Workflow, WorkflowConfig
+        from storage import open_repository
+
         models = {llm.describe(settings.orchestrator_model), llm.describe(settings.worker_model)}
         print(f"copybot: {llm.provider} · {' + '.join(sorted(models))}", file=sys.stderr, flush=True)
         repository = await open_repository(settings.database_url)

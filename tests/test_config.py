@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, DEFAULT_ORCHESTRATOR_MODEL, DEFAULT_WORKER_MODEL, Settings
+from bot.errors import ConfigError
+
+
+def test_defaults_from_an_empty_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.llm == "auto"
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///copybot.db"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert (settings.orchestrator_model, settings.worker_model) == (DEFAULT_ORCHESTRATOR_MODEL, DEFAULT_WORKER_MODEL)
+    assert settings.max_variations == 5
+    assert settings.port == 3000
+    assert settings.favourite_emoji == ("star", "+1", "heart", "white_check_mark")
+
+
+def test_every_variable_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "COPYBOT_LLM": "OpenAI",
+            "COPYBOT_ORCHESTRATOR_MODEL": "big",
+            "COPYBOT_WORKER_MODEL": "small",
+            "COPYBOT_MAX_VARIATIONS": "3",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "DATABASE_URL": "postgresql+asyncpg://u:p@h/db",
+            "COPYBOT_FAVOURITE_EMOJI": ":fire:, rocket",
+            "COPYBOT_LIVE_TEXT": "yes",
+            "PORT": "8080",
+        }
+    )
+    assert settings.llm == "openai"
+    assert (settings.orchestrator_model, settings.worker_model) == ("big", "small")
+    assert settings.max_variations == 3
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+    assert settings.favourite_emoji == ("fire", "rocket")
+    assert settings.live_text is True
+    assert settings.port == 8080
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"COPYBOT_LLM": "gpt"}, "COPYBOT_LLM"),
+        ({"COPYBOT_MAX_VARIATIONS": "9"}, "COPYBOT_MAX_VARIATIONS"),
+        ({"COPYBOT_MAX_VARIATIONS": "many"}, "COPYBOT_MAX_VARIATIONS"),
+        ({"PORT": "0"}, "PORT"),
+        ({"COPYBOT_WORKER_TIMEOUT": "-1"}, "COPYBOT_WORKER_TIMEOUT"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env(env)
+
+
+def test_secrets_never_appear_in_repr() -> None:
+    settings = Settings.from_env(
+        {
+            "ANTHROPIC_API_KEY": "sk-ant-secret",
+            "SLACK_BOT_TOKEN": "xoxb-secret",
+            "SLACK_SIGNING_SECRET": "sigsecret",
+            "SLACK_APP_TOKEN": "xapp-secret",
+            "OPENAI_API_KEY": "sk-openai-secret",
+            "DATABASE_URL": "postgresql+asyncpg://user:dbpassword@db/copybot",
+        }
+    )
+    text = repr(settings) + str(settings)
+    for secret in ("sk-ant-secret", "xoxb-secret", "sigsecret", "xapp-secret", "sk-openai-secret", "dbpassword"):
+        assert secret not in text
