@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from dataclasses import replace
 from typing import Any
 
 from bot.config import Settings
@@ -43,6 +44,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         tone=args.tone,
         max_variations=args.variations or settings.max_variations,
     )
+    request = replace(request, max_variations=min(request.max_variations, settings.max_variations))
     return asyncio.run(_run(request, settings, json_mode=args.json))
 
 

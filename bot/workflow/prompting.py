@@ -29,9 +29,17 @@ def _render(role: Role, name: str, **values: str) -> Prompt:
     return Prompt(role=role, name=name, text=text, sha256=prompts.sha256(text))
 
 
+def _how_many(max_variations: int) -> str:
+    if max_variations == 1:
+        return "exactly one"
+    if max_variations == 2:
+        return "exactly two"
+    return f"between 2 and {max_variations} of them"
+
+
 def orchestrator_prompt(request: CopyRequest) -> Prompt:
     return _render(
-        "orchestrator", "orchestrator", max_variations=str(request.max_variations), **_request_values(request)
+        "orchestrator", "orchestrator", how_many=_how_many(request.max_variations), **_request_values(request)
     )
 
 
