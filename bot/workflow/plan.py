@@ -49,48 +49,50 @@ class RawTask:
 
 
 class _Masker:
-    """Replaces protected strings in a stream with placeholders, holding back partial matches."""
+    """Replaces protected strings in a stream with placeholders, holding back partial matches.
+
+    Leftmost-longest: at each position the longest protected string wins, and a position where a
+    longer one may still complete is held back, so chunked input masks exactly as whole input does.
+    """
 
     def __init__(self, protected: Iterable[str]) -> None:
         self._protected = sorted({p for p in protected if "<" in p or ">" in p}, key=len, reverse=True)
+        self._firsts = {p[0] for p in self._protected}
+        self._longest = max((len(p) for p in self._protected), default=0)
         self._pending = ""
 
     def feed(self, text: str) -> str:
         self._pending += text
-        out: list[str] = []
-        while True:
-            hit = self._earliest_full_match()
-            if hit is None:
-                break
-            start, index = hit
-            out.append(self._pending[:start] + f"\ue000{index}\ue001")
-            self._pending = self._pending[start + len(self._protected[index]) :]
-        hold = self._partial_tail_start()
-        out.append(self._pending[:hold])
-        self._pending = self._pending[hold:]
-        return "".join(out)
+        return self._scan(final=False)
 
     def flush(self) -> str:
-        rest, self._pending = self._pending, ""
-        return rest
+        return self._scan(final=True)
 
     def restore(self, text: str) -> str:
-        return _PLACEHOLDER.sub(lambda m: self._protected[int(m.group(1))], text)
+        def original(match: re.Match[str]) -> str:
+            index = int(match.group(1))
+            return self._protected[index] if index < len(self._protected) else match.group(0)
 
-    def _earliest_full_match(self) -> tuple[int, int] | None:
-        best: tuple[int, int] | None = None
-        for index, p in enumerate(self._protected):
-            start = self._pending.find(p)
-            if start >= 0 and (best is None or start < best[0]):
-                best = (start, index)
-        return best
+        return _PLACEHOLDER.sub(original, text)
 
-    def _partial_tail_start(self) -> int:
-        text = self._pending
-        for start in range(max(0, len(text) - max((len(p) for p in self._protected), default=0)), len(text)):
-            if any(p.startswith(text[start:]) for p in self._protected):
-                return start
-        return len(text)
+    def _scan(self, *, final: bool) -> str:
+        text, out, settled, i = self._pending, [], 0, 0
+        while i < len(text):
+            if text[i] not in self._firsts:
+                i += 1
+                continue
+            rest = text[i : i + self._longest]
+            if not final and any(len(rest) < len(p) and p.startswith(rest) for p in self._protected):
+                break  # a protected string may be arriving: wait for more text
+            index = next((k for k, p in enumerate(self._protected) if text.startswith(p, i)), None)
+            if index is None:
+                i += 1
+                continue
+            out.append(text[settled:i] + f"\ue000{index}\ue001")
+            i = settled = i + len(self._protected[index])
+        out.append(text[settled:i])
+        self._pending = text[i:]
+        return "".join(out)
 
 
 def _clean(text: str) -> str:

@@ -8,6 +8,8 @@ it surfaces here as a retryable LLMError and the workflow decides.
 
 from __future__ import annotations
 
+import json
+
 import anthropic
 
 from bot.errors import ConfigError, LLMError
@@ -43,6 +45,7 @@ class AnthropicLLM:
         try:
             if on_text is None:
                 message = await self._client.messages.create(model=model, max_tokens=max_tokens, messages=messages)
+                request_id = message._request_id or ""
             else:
                 async with self._client.messages.stream(
                     model=model, max_tokens=max_tokens, messages=messages
@@ -50,10 +53,13 @@ class AnthropicLLM:
                     async for text in stream.text_stream:
                         on_text(text)
                     message = await stream.get_final_message()
+                request_id = stream.request_id or ""  # a streamed message has no _request_id attribute
         except anthropic.APIStatusError as exc:
             raise _status_error(exc) from exc
         except anthropic.APIConnectionError as exc:
             raise LLMError(f"Could not reach the Anthropic API ({exc}).", retryable=True) from exc
+        except (anthropic.APIResponseValidationError, json.JSONDecodeError) as exc:
+            raise LLMError(f"The Anthropic API sent a reply that could not be read ({exc}).", retryable=True) from exc
         text = "".join(block.text for block in message.content if block.type == "text")
         usage = message.usage
         return Completion(
@@ -67,7 +73,7 @@ class AnthropicLLM:
             ),
             stop_reason=message.stop_reason or "",
             truncated=message.stop_reason == "max_tokens",
-            request_id=message._request_id or "",
+            request_id=request_id,
         )
 
     async def aclose(self) -> None:

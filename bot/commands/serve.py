@@ -1,0 +1,30 @@
+"""`copybot serve [--socket]`: the Slack bot, over HTTP on $PORT or over Socket Mode.
+
+Socket Mode is used with `--socket` or when SLACK_APP_TOKEN is set; see
+README.md, "Create the Slack app".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from bot.config import Settings
+
+
+def add_parser(sub: Any, name: str, help_text: str) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description="Run the Slack bot: HTTP mode on 0.0.0.0:$PORT (POST /slack/events, GET /healthz), "
+        "or Socket Mode with --socket or when SLACK_APP_TOKEN is set.",
+    )
+    parser.add_argument("--socket", action="store_true", help="connect over Socket Mode (needs SLACK_APP_TOKEN)")
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.slack.server import serve
+
+    asyncio.run(serve(settings, use_socket=bool(args.socket or settings.slack_app_token)))
+    return 0

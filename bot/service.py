@@ -1,0 +1,128 @@
+"""CopyService: one run's lifecycle. Workflow events -> storage, then every sink (terminal, Slack).
+
+The run is stored (status planning) BEFORE any model call; every event is
+stored as it happens and only then handed to the sinks, so a crash at any
+point leaves an accurate record, and `recover_interrupted` (called on
+start) marks what a crash cut short as failed "interrupted". A sink that
+raises is logged and never stops storage or the run. If the workflow (or
+storage) raises unexpectedly, the run is marked failed with the reason and
+the sinks get a RunFinished saying so: no run is ever left "planning".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, assert_never
+
+from bot.errors import CopybotError
+from bot.workflow import (
+    AnalysisReady,
+    CallRecorded,
+    CopyRequest,
+    Event,
+    PlanReady,
+    RunFinished,
+    RunStatus,
+    VariationDone,
+    VariationFailed,
+    VariationStarted,
+    Workflow,
+)
+from storage import Repository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who asked, and from where; stored with the run."""
+
+    source: Literal["slack", "cli"]
+    team_id: str = ""
+    channel_id: str = ""
+    user_id: str = ""
+    user_name: str = ""
+
+
+class RunSink(Protocol):
+    """Something that shows a run as it happens (the terminal, a Slack thread)."""
+
+    async def handle(self, run_id: int, event: Event) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: int
+    status: RunStatus
+    error: str = ""
+
+
+class CopyService:
+    """Runs the workflow for a request, storing the run and feeding the sinks."""
+
+    def __init__(self, workflow: Workflow, repository: Repository) -> None:
+        self.workflow = workflow
+        self.repository = repository
+
+    async def run(self, request: CopyRequest, origin: Origin, sinks: Sequence[RunSink] = ()) -> RunOutcome:
+        """Run `request` to the end; the outcome's status is the stored one."""
+        run_id = await self.repository.start_run(request, origin)
+        finished: RunFinished | None = None
+        try:
+            async for event in self.workflow.run(request):
+                await self._store(run_id, event)
+                if isinstance(event, RunFinished):
+                    finished = event
+                await self._deliver(run_id, event, sinks)
+            if finished is None:
+                raise RuntimeError("the workflow stopped without finishing the run")
+        except Exception as exc:
+            log.exception("run %d failed unexpectedly", run_id)
+            reason = str(exc) if isinstance(exc, CopybotError) else f"Unexpected error: {type(exc).__name__}: {exc}"
+            finished = RunFinished("failed", reason)
+            await self._finish_after_error(run_id, finished)
+            await self._deliver(run_id, finished, sinks)
+        return RunOutcome(run_id, finished.status, finished.error)
+
+    async def recover_interrupted(self) -> int:
+        """Mark runs a crash left in planning/writing as failed "interrupted"; returns how many."""
+        count = await self.repository.mark_interrupted()
+        if count:
+            log.warning("marked %d interrupted run(s) as failed", count)
+        return count
+
+    async def _store(self, run_id: int, event: Event) -> None:
+        repository = self.repository
+        match event:
+            case AnalysisReady():
+                await repository.record_analysis(run_id, event.analysis)
+            case VariationStarted():
+                await repository.record_subtask(run_id, event.subtask)
+            case VariationDone():
+                await repository.record_variation_done(run_id, event.variation)
+            case VariationFailed():
+                await repository.record_variation_failed(run_id, event.subtask, event.error, event.call)
+            case PlanReady():
+                await repository.record_plan(run_id, event.plan)
+            case CallRecorded():
+                await repository.record_llm_call(run_id, event.call)
+            case RunFinished():
+                await repository.finish_run(run_id, event)
+            case _:
+                assert_never(event)
+
+    async def _finish_after_error(self, run_id: int, finished: RunFinished) -> None:
+        try:
+            await self.repository.finish_run(run_id, finished)
+        except Exception:
+            log.exception("run %d could not be marked failed; it will be marked interrupted on restart", run_id)
+
+    @staticmethod
+    async def _deliver(run_id: int, event: Event, sinks: Sequence[RunSink]) -> None:
+        for sink in sinks:
+            try:
+                await sink.handle(run_id, event)
+            except Exception:
+                log.exception("sink %s failed on %s for run %d", type(sink).__name__, type(event).__name__, run_id)

@@ -1,0 +1,107 @@
+"""build_app: the Bolt AsyncApp with copybot's command, events and actions, on injected clients."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.service import CopyService
+from bot.slack.commands import CopyRepository, register_commands
+from bot.slack.events import FavouriteStore, register_events
+from bot.slack.tasks import BackgroundTasks
+
+SETUP_HINT = 'See README.md, section "Create the Slack app".'
+_BOT_TOKEN = re.compile(r"^xox[bp]-[A-Za-z0-9-]+$")
+_APP_TOKEN = re.compile(r"^xapp-[A-Za-z0-9-]+$")
+RATE_LIMIT_RETRIES = 6
+CONNECTION_RETRIES = 2
+
+
+class SlackRepository(CopyRepository, FavouriteStore, Protocol):
+    """Everything the Slack app needs from storage."""
+
+
+def check_tokens(settings: Settings, *, socket_mode: bool) -> None:
+    """Raise ConfigError naming every missing or malformed Slack variable (never its value)."""
+    problems = []
+    if not settings.slack_bot_token:
+        problems.append("SLACK_BOT_TOKEN is not set (the Bot User OAuth Token, xoxb-...).")
+    elif not _BOT_TOKEN.match(settings.slack_bot_token):
+        problems.append("SLACK_BOT_TOKEN is malformed: it should start with xoxb-.")
+    if socket_mode:
+        if not settings.slack_app_token:
+            problems.append("SLACK_APP_TOKEN is not set (an app-level token with connections:write, xapp-...).")
+        elif not _APP_TOKEN.match(settings.slack_app_token):
+            problems.append("SLACK_APP_TOKEN is malformed: it should start with xapp-.")
+    elif not settings.slack_signing_secret:
+        problems.append("SLACK_SIGNING_SECRET is not set (Basic Information > App Credentials > Signing Secret).")
+    elif not re.fullmatch(r"[0-9a-fA-F]{16,}", settings.slack_signing_secret):
+        problems.append("SLACK_SIGNING_SECRET is malformed: it should be the hexadecimal Signing Secret.")
+    if problems:
+        raise ConfigError(" ".join(problems), hint=SETUP_HINT)
+
+
+def slack_host(api_url: str) -> str:
+    """The web host of message links: slack.com, or slack-gov.com for GovSlack."""
+    host = urlsplit(api_url).hostname or ""
+    return "slack-gov.com" if host.endswith("slack-gov.com") else "slack.com"
+
+
+def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL, Retry-After honoured on 429, connection errors retried."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=session,
+        timeout=30,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )
+
+
+def build_app(
+    settings: Settings,
+    service: CopyService,
+    repository: SlackRepository,
+    *,
+    client: AsyncWebClient | None = None,
+    tasks: BackgroundTasks | None = None,
+    socket_mode: bool = False,
+) -> AsyncApp:
+    """The copybot Bolt app. Signatures are always verified over HTTP (Socket Mode has no HTTP requests)."""
+    check_tokens(settings, socket_mode=socket_mode)
+    client = client or make_client(settings)
+    tasks = tasks if tasks is not None else BackgroundTasks()
+    app = AsyncApp(
+        name="copybot",
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        request_verification_enabled=not socket_mode,
+        process_before_response=True,  # handlers are short (slow work is a BackgroundTasks task): no ack polling
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    register_commands(
+        app,
+        service=service,
+        repository=repository,
+        client=client,
+        tasks=tasks,
+        max_variations=settings.max_variations,
+        slack_host=slack_host(settings.slack_api_url),
+    )
+    register_events(app, store=repository, emoji=settings.favourite_emoji, tasks=tasks)
+    return app

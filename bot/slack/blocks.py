@@ -1,0 +1,218 @@
+"""Pure Block Kit builders: every message copybot posts, with a plain-text fallback.
+
+Model output is untrusted: `escape` turns `&`, `<`, `>` into entities, so
+`<!channel>`, `<@U...>` or `<http://x|y>` in it show as text and never ping or
+link. Long copy is split at paragraph, line or word boundaries into sections of
+at most 3,000 characters, and into several messages when one would pass
+Slack's limits (50 blocks; a conservative character budget per message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.workflow.types import Subtask, Variation
+
+Block = dict[str, Any]
+
+SECTION_LIMIT = 3_000
+HEADER_LIMIT = 150
+MESSAGE_BLOCK_LIMIT = 50
+MESSAGE_CHARS = 12_000  # Slack rejects a message with too much block text well below 50 x 3,000
+FALLBACK_CHARS = 3_000
+ANALYSIS_CHARS = 6_000
+DESCRIPTION_CHARS = 300
+PICK_ACTION = "copybot_pick"
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat.postMessage / chat.update payload: fallback text and blocks."""
+
+    text: str
+    blocks: tuple[Block, ...]
+
+
+def escape(text: str) -> str:
+    """Escape Slack's control characters so the text is shown exactly as written."""
+    return "".join(_ENTITIES.get(ch, ch) for ch in text)
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Split raw `text` into pieces whose *escaped* length is <= limit, preferring natural boundaries."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while rest:
+        end, size = 0, 0
+        while end < len(rest) and size + len(_ENTITIES.get(rest[end], rest[end])) <= limit:
+            size += len(_ENTITIES.get(rest[end], rest[end]))
+            end += 1
+        if end < len(rest):
+            for sep in ("\n\n", "\n", ". ", " "):
+                cut = rest.rfind(sep, 0, end)
+                if cut > end // 2:
+                    end = cut + len(sep)
+                    break
+        pieces.append(rest[:end].strip())
+        rest = rest[end:].strip()
+    return [p for p in pieces if p]
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _sections(raw: str) -> list[Block]:
+    return [_section(escape(piece)) for piece in split_text(raw)]
+
+
+def _heading(subtask: Subtask) -> str:
+    """A plain_text heading: Slack does not decode entities there, so angle brackets become look-alikes."""
+    name = (subtask.type or "Variation").replace("<", "‹").replace(">", "›")
+    return shorten(f"{subtask.position}. {name}", HEADER_LIMIT)
+
+
+@dataclass(frozen=True)
+class ParentState:
+    """What the thread parent shows; the sink updates it as events arrive."""
+
+    user_id: str
+    product: str
+    audience: str = ""
+    tone: str = ""
+    features: tuple[str, ...] = ()
+    analysis: str = ""
+    planned: tuple[Subtask, ...] = ()
+    plan_final: bool = False
+    ready: int = 0
+    failed: int = 0
+    status: str = ""  # "" while running, else done | partial | failed
+    error: str = ""
+
+
+def parent_message(state: ParentState) -> SlackMessage:
+    """The thread parent: who asked, the product, the analysis, the planned approaches and the progress."""
+    blocks: list[Block] = [_section(f"*<@{state.user_id}> asked for copy:* {escape(shorten(state.product, 2_000))}")]
+    details = [
+        f"*{name}:* {escape(shorten(value, 500))}"
+        for name, value in (("Audience", state.audience), ("Tone", state.tone), ("Features", ", ".join(state.features)))
+        if value
+    ]
+    if details:
+        blocks.append(_context("   ".join(details)))
+    if state.analysis:
+        analysis = shorten(state.analysis, ANALYSIS_CHARS) if len(state.analysis) > ANALYSIS_CHARS else state.analysis
+        blocks.append(_section("*Analysis*"))
+        blocks.extend(_sections(analysis))
+    if state.planned:
+        lines = [
+            f"{s.position}. *{escape(shorten(s.type or 'Variation', 100))}*: "
+            + escape(shorten(s.description, DESCRIPTION_CHARS))
+            for s in state.planned
+        ]
+        blocks.append(_section("*Planned approaches*"))
+        blocks.extend(_section(piece) for piece in split_text("\n".join(lines)))
+    status = progress_line(state)
+    blocks.append(_context(status))
+    return SlackMessage(text=f"Copy for {escape(shorten(state.product, 200))}: {status}", blocks=tuple(blocks[:50]))
+
+
+def progress_line(state: ParentState) -> str:
+    total = len(state.planned)
+    if state.status == "done":
+        return f":white_check_mark: Done: {state.ready}/{total} variations ready in the thread."
+    if state.status == "partial":
+        extra = f" {escape(state.error)}" if state.error else ""
+        return f":warning: Partly done: {state.ready} ready, {state.failed} failed.{extra}"
+    if state.status == "failed":
+        return f":x: Failed: {escape(state.error or 'no variation could be written.')} Try `/copy` again in a minute."
+    if not total:
+        return ":hourglass_flowing_sand: Planning the variations…"
+    planning = "" if state.plan_final else " (still planning)"
+    return f":writing_hand: {state.ready}/{total} ready{planning}."
+
+
+def variation_messages(variation: Variation) -> list[SlackMessage]:
+    """A finished variation: its style as heading, the copy and a Pick button; several messages if long."""
+    heading = _heading(variation.subtask)
+    sections = _sections(variation.text)
+    tail: list[Block] = []
+    if variation.truncated:
+        tail.append(_context(":scissors: The model hit its length limit; this copy may end abruptly."))
+    tail.append(pick_actions(variation.subtask.position))
+    chunks = _pack(sections, first_extra=1 + len(tail))
+    messages: list[SlackMessage] = []
+    for i, chunk in enumerate(chunks):
+        label = heading if i == 0 else f"{heading} (continued, {i + 1}/{len(chunks)})"
+        blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": shorten(label, HEADER_LIMIT)}}]
+        blocks.extend(chunk)
+        if i == 0:
+            blocks.extend(tail)
+        body = "\n\n".join(b["text"]["text"] for b in chunk)
+        messages.append(SlackMessage(text=escape(label) + "\n\n" + shorten_fallback(body), blocks=tuple(blocks)))
+    return messages
+
+
+def shorten_fallback(mrkdwn: str) -> str:
+    return mrkdwn if len(mrkdwn) <= FALLBACK_CHARS else mrkdwn[: FALLBACK_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _pack(sections: Sequence[Block], *, first_extra: int) -> list[list[Block]]:
+    """Group sections into messages within the block count and character budget."""
+    chunks: list[list[Block]] = [[]]
+    size = 0
+    for block in sections:
+        length = len(block["text"]["text"])
+        room = MESSAGE_BLOCK_LIMIT - 1 - (first_extra if len(chunks) == 1 else 0)
+        if chunks[-1] and (len(chunks[-1]) >= room or size + length > MESSAGE_CHARS):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(block)
+        size += length
+    return chunks
+
+
+def pick_actions(position: int) -> Block:
+    return {
+        "type": "actions",
+        "block_id": f"copybot_pick_{position}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": PICK_ACTION,
+                "text": {"type": "plain_text", "text": ":star: Pick this one", "emoji": True},
+                "value": str(position),
+            }
+        ],
+    }
+
+
+def failure_message(subtask: Subtask, error: str) -> SlackMessage:
+    text = f":warning: *{escape(_heading(subtask))}* could not be written: {escape(shorten(error, 1_000))}"
+    return SlackMessage(text=text, blocks=(_section(text),))
+
+
+def error_text(error: str) -> str:
+    """An ephemeral error for the requester (orchestrator failure, storage failure)."""
+    return f":x: copybot could not write this copy: {escape(shorten(error, 1_000))} Try `/copy` again in a minute."
+
+
+def not_in_channel_text(channel_id: str) -> str:
+    return (
+        f":no_entry: I can't post in <#{channel_id}> because I'm not a member of it. "
+        "Invite me with `/invite @copybot` (or open the channel's details > Integrations > Add apps), "
+        "then run `/copy` again. Your copy is still being written and is kept in `/copy history`."
+    )

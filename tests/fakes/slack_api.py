@@ -1,0 +1,249 @@
+"""A fake Slack Web API (aiohttp, 127.0.0.1, port 0) for the real slack_sdk AsyncWebClient.
+
+It speaks Slack's wire format: `POST /api/<method>` with a form or JSON body and
+`Authorization: Bearer <token>`, answers `{"ok": true, ...}` or `{"ok": false, "error": ...}`
+with HTTP 200, and HTTP 429 + Retry-After when told to. It records every call
+(`calls`), keeps the messages it accepted (`messages`), enforces Slack's size
+limits (msg_too_long, invalid_blocks), can refuse channels (not_in_channel,
+channel_not_found), serves response_url endpoints (`response_url(name)`), and a
+Socket Mode websocket (`apps.connections.open` returns its URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+MAX_TEXT = 40_000
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3_000
+MAX_HEADER_TEXT = 150
+_MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    token: str = ""
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str = ""
+    updates: int = 0
+
+
+@dataclass
+class FakeSlack:
+    """State and behaviour of the fake; start it with `await fake.start()`."""
+
+    bot_token: str = "xoxb-test-token"
+    app_token: str = "xapp-test-token"
+    team_id: str = "T1"
+    bot_user_id: str = "UBOT"
+    not_in_channel: set[str] = field(default_factory=set)
+    missing_channels: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    responses: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    latency_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+        self._rate_limits: dict[str, list[int]] = defaultdict(list)
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_connected = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self.url = ""
+
+    # --- control ---------------------------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.url}/response/{name}"
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next `times` calls of `method` with HTTP 429 and Retry-After."""
+        self._rate_limits[method].extend([retry_after] * times)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def thread(self, channel: str, thread_ts: str) -> list[Message]:
+        """Replies posted in a thread, oldest first."""
+        found = [m for m in self.messages.values() if m.channel == channel and m.thread_ts == thread_ts]
+        return sorted(found, key=lambda m: float(m.ts))
+
+    async def wait_for(self, predicate: Any, within: float = 5.0) -> None:
+        """Wait until `predicate()` is true (re-checked after every call)."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def aclose(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- Socket Mode ---------------------------------------------------------------------------------------------
+    async def socket_send(self, envelope: dict[str, Any], within: float = 5.0) -> dict[str, Any]:
+        """Send an envelope to the connected Socket Mode client; return its ack (same envelope_id)."""
+        async with asyncio.timeout(within):
+            await self._socket_connected.wait()
+        await self._sockets[-1].send_str(json.dumps(envelope))
+        envelope_id = envelope["envelope_id"]
+        await self.wait_for(lambda: any(a.get("envelope_id") == envelope_id for a in self.socket_acks), within)
+        return next(a for a in self.socket_acks if a.get("envelope_id") == envelope_id)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}))
+        self._socket_connected.set()
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(msg.data))
+                await self._notify()
+        self._sockets.remove(ws)
+        return ws
+
+    # --- HTTP handlers -------------------------------------------------------------------------------------------
+    async def _response(self, request: web.Request) -> web.Response:
+        self.responses[request.match_info["name"]].append(await request.json())
+        await self._notify()
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or str(params.get("token", ""))
+        self.calls.append(Call(method, params, time.monotonic(), token))
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        if self._rate_limits[method]:
+            retry_after = self._rate_limits[method].pop(0)
+            await self._notify()
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            )
+        expected = self.app_token if method == "apps.connections.open" else self.bot_token
+        if token != expected:
+            body: dict[str, Any] = {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        else:
+            body = self._answer(method, params)
+        await self._notify()
+        return web.json_response(body)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "copybot",
+                    "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BBOT"}  # fmt: skip
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
+        if method in _MESSAGE_METHODS:
+            return self._message(method, params)
+        if method == "chat.getPermalink":
+            channel, ts = str(params.get("channel", "")), str(params.get("message_ts", ""))
+            if (channel, ts) not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": channel, "permalink": _permalink(channel, ts)}
+        if method in ("reactions.add", "reactions.remove"):
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _message(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if channel in self.missing_channels or not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel in self.not_in_channel:
+            return {"ok": False, "error": "not_in_channel"}
+        if params.get("link_names") or params.get("parse") == "full":
+            return {"ok": False, "error": "invalid_arguments", "detail": "copybot must never ask Slack to ping"}
+        text = str(params.get("text", ""))
+        blocks = params.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        if len(text) > MAX_TEXT:
+            return {"ok": False, "error": "msg_too_long"}
+        if problem := _block_problem(blocks):
+            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.update":
+            message = self.messages.get((channel, str(params.get("ts", ""))))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            message.text, message.blocks, message.updates = text, blocks, message.updates + 1
+            return {"ok": True, "channel": channel, "ts": message.ts, "text": text}
+        ts = self._next_ts()
+        thread_ts = str(params.get("thread_ts", ""))
+        self.messages[(channel, ts)] = Message(channel, ts, text, blocks, thread_ts)
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"type": "message", "text": text, "ts": ts}}
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        else:
+            params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+    return params
+
+
+def _block_problem(blocks: list[dict[str, Any]]) -> str:
+    if len(blocks) > MAX_BLOCKS:
+        return f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]"
+    for i, block in enumerate(blocks):
+        text = block.get("text") or {}
+        limit = MAX_HEADER_TEXT if block.get("type") == "header" else MAX_SECTION_TEXT
+        if len(str(text.get("text", ""))) > limit:
+            return f"must be less than {limit + 1} characters [json-pointer:/blocks/{i}/text]"
+        for element in block.get("elements") or []:
+            if len(str(element.get("text", ""))) > MAX_SECTION_TEXT:
+                return f"must be less than {MAX_SECTION_TEXT + 1} characters [json-pointer:/blocks/{i}/elements]"
+    return ""
+
+
+def _permalink(channel: str, ts: str) -> str:
+    return f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"

@@ -1,0 +1,116 @@
+"""Favourites: reactions and the Pick button, one per user per run, deduplicated by event_id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.slack.blocks import PICK_ACTION
+from storage import Repository
+from tests.fakes.slack_api import Message
+from tests.slack.conftest import Bot
+
+
+@pytest.fixture
+async def thread(bot: Bot) -> tuple[int, str, list[Message]]:
+    """A finished run in C1: (run_id, parent ts, variation messages in position order)."""
+    await bot.send.command("Eco water bottle")
+    await bot.tasks.join()
+    (parent_ts,) = [m.ts for m in bot.slack.messages.values() if not m.thread_ts]
+    (run,) = (await bot.repository.recent_runs("T1")).runs
+    replies = sorted(bot.slack.thread("C1", parent_ts), key=lambda m: m.blocks[0]["text"]["text"])
+    return run.id, parent_ts, replies
+
+
+def reaction(kind: str, ts: str, *, user: str = "U2", emoji: str = "star", channel: str = "C1") -> dict[str, Any]:
+    return {
+        "type": kind,
+        "user": user,
+        "reaction": emoji,
+        "item_user": "UBOT",
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": "1700000100.000100",
+    }
+
+
+async def votes(repository: Repository, run_id: int) -> dict[int, list[tuple[str, str]]]:
+    detail = await repository.run_detail(run_id)
+    assert detail is not None
+    return {v.position: [(vote.user_id, vote.how) for vote in v.votes] for v in detail.variations if v.votes}
+
+
+async def test_a_reaction_on_a_variation_is_a_vote_that_moves_and_clears(
+    bot: Bot, thread: tuple[int, str, list[Message]]
+) -> None:
+    run_id, _, replies = thread
+    assert (await bot.send.event(reaction("reaction_added", replies[0].ts), event_id="Ev1")).status == 200
+    assert await votes(bot.repository, run_id) == {1: [("U2", "star")]}
+    await bot.send.event(reaction("reaction_added", replies[1].ts, emoji="+1::skin-tone-3"), event_id="Ev2")
+    assert await votes(bot.repository, run_id) == {2: [("U2", "+1")]}
+    await bot.send.event(reaction("reaction_removed", replies[0].ts), event_id="Ev3")  # not the current vote
+    assert await votes(bot.repository, run_id) == {2: [("U2", "+1")]}
+    await bot.send.event(reaction("reaction_removed", replies[1].ts, emoji="+1"), event_id="Ev4")
+    assert await votes(bot.repository, run_id) == {}
+
+
+async def test_a_redelivered_event_counts_once(bot: Bot, thread: tuple[int, str, list[Message]]) -> None:
+    run_id, _, replies = thread
+    await bot.send.event(reaction("reaction_added", replies[0].ts), event_id="EvA")
+    await bot.send.event(reaction("reaction_removed", replies[0].ts), event_id="EvB")
+    answer = await bot.send.event(reaction("reaction_added", replies[0].ts), event_id="EvA", retry_num=1)
+    assert answer.status == 200
+    assert await votes(bot.repository, run_id) == {}  # the retry of EvA did not vote again
+
+
+async def test_other_messages_and_emoji_are_ignored(bot: Bot, thread: tuple[int, str, list[Message]]) -> None:
+    run_id, parent_ts, replies = thread
+    await bot.send.event(reaction("reaction_added", parent_ts), event_id="Ev1")
+    await bot.send.event(reaction("reaction_added", replies[0].ts, emoji="tada"), event_id="Ev2")
+    await bot.send.event(reaction("reaction_added", "1600000000.000001"), event_id="Ev3")
+    assert await votes(bot.repository, run_id) == {}
+
+
+async def test_votes_of_several_users_count_separately(bot: Bot, thread: tuple[int, str, list[Message]]) -> None:
+    run_id, _, replies = thread
+    for i, user in enumerate(("U2", "U3", "U4")):
+        await bot.send.event(reaction("reaction_added", replies[2].ts, user=user), event_id=f"Ev{i}")
+    (run,) = (await bot.repository.recent_runs("T1")).runs
+    assert (run.favourite_position, run.favourite_votes) == (3, 3)
+
+
+def pick(message: Message, *, user: str = "U2", response: str = "pick") -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": "bob", "name": "bob", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "deprecated-verification-token",
+        "container": {"type": "message", "message_ts": message.ts, "channel_id": "C1", "is_ephemeral": False,
+                      "thread_ts": message.thread_ts},  # fmt: skip
+        "trigger_id": "trigger.1",
+        "team": {"id": "T1", "domain": "acme"},
+        "channel": {"id": "C1", "name": "marketing"},
+        "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
+        "response_url": f"{'{url}'}/{response}",
+        "actions": [{"action_id": PICK_ACTION, "block_id": message.blocks[-1]["block_id"], "type": "button",
+                     "value": message.blocks[-1]["elements"][0]["value"], "action_ts": "1700000200.000001",
+                     "text": {"type": "plain_text", "text": "Pick"}}],  # fmt: skip
+    }
+
+
+async def test_the_pick_button_sets_and_moves_the_users_favourite(
+    bot: Bot, thread: tuple[int, str, list[Message]]
+) -> None:
+    run_id, _, replies = thread
+    payload = pick(replies[0])
+    payload["response_url"] = bot.slack.response_url("pick")
+    answer = await bot.send.action(payload)
+    assert answer.status == 200
+    await bot.slack.wait_for(lambda: len(bot.slack.responses["pick"]) == 1)
+    assert "1. playful" in bot.slack.responses["pick"][0]["text"]
+    assert await votes(bot.repository, run_id) == {1: [("U2", "button")]}
+    payload = pick(replies[1])
+    payload["response_url"] = bot.slack.response_url("pick")
+    await bot.send.action(payload)
+    await bot.slack.wait_for(lambda: len(bot.slack.responses["pick"]) == 2)
+    assert await votes(bot.repository, run_id) == {2: [("U2", "button")]}

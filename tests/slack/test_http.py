@@ -1,0 +1,61 @@
+"""The HTTP surface: signature checks, health check, help and malformed options (no model call)."""
+
+from __future__ import annotations
+
+import time
+
+from slack_sdk.signature import SignatureVerifier
+
+from tests.slack.conftest import SIGNING_SECRET, Bot, sign
+
+
+def test_our_signatures_are_the_ones_slack_sdk_verifies() -> None:
+    ts = str(int(time.time()))
+    body = "command=%2Fcopy&text=hello"
+    verifier = SignatureVerifier(SIGNING_SECRET)
+    assert verifier.is_valid(body, ts, sign(body, ts))
+    assert not verifier.is_valid(body, ts, sign(body, ts, secret="00" * 16))
+
+
+async def test_bad_signature_is_refused_with_401_and_nothing_runs(bot: Bot) -> None:
+    body = bot.send.command_body("Eco water bottle")
+    answer = await bot.send.post(body, "application/x-www-form-urlencoded", signature=sign(body, "1", "ab" * 16))
+    assert answer.status == 401
+    await bot.tasks.join()
+    assert bot.llm.requests == []
+    assert bot.slack.calls_to("chat.postMessage") == []
+    assert (await bot.repository.recent_runs("T1")).runs == ()
+
+
+async def test_a_request_older_than_five_minutes_is_refused(bot: Bot) -> None:
+    stale = int(time.time()) - 5 * 60 - 10
+    body = bot.send.command_body("Eco water bottle")
+    answer = await bot.send.post(body, "application/x-www-form-urlencoded", timestamp=stale)
+    assert answer.status == 401
+    await bot.tasks.join()
+    assert bot.llm.requests == []
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_healthz_answers_json(bot: Bot) -> None:
+    async with bot.send.session.get(f"{bot.url}/healthz") as response:
+        assert response.status == 200
+        assert (await response.json())["ok"] is True
+
+
+async def test_help_and_empty_command_show_usage_without_a_model_call(bot: Bot) -> None:
+    for text in ("help", "", "   "):
+        answer = await bot.send.command(text)
+        assert answer.status == 200
+        assert "/copy history" in answer.body["text"]
+    await bot.tasks.join()
+    assert bot.llm.requests == []
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_malformed_options_are_explained_without_a_model_call(bot: Bot) -> None:
+    answer = await bot.send.command("Eco bottle variations: 9")
+    assert answer.status == 200
+    assert "variations: 9" in answer.body["text"] and "1 to 5" in answer.body["text"]
+    await bot.tasks.join()
+    assert bot.llm.requests == []

@@ -1,0 +1,27 @@
+"""The Slack app manifest declares exactly what the app handles."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+from bot.slack.server import EVENTS_PATH
+
+
+def _manifest() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(files("bot.slack").joinpath("manifest.yaml").read_text())
+    return loaded
+
+
+def test_manifest_declares_the_command_scopes_events_and_interactivity() -> None:
+    manifest = _manifest()
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/copy" and command["url"].endswith(EVENTS_PATH)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "reactions:read"}
+    settings = manifest["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"reaction_added", "reaction_removed"}
+    assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": command["url"]}
+    assert "socket_mode_enabled" in settings

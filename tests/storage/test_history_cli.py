@@ -1,0 +1,157 @@
+"""`copybot history`, `copybot history show ID` and `copybot db` through bot.cli.main, on a SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from bot.cli import main
+from bot.service import Origin
+from bot.workflow import CopyRequest, Plan, RunFinished, Variation
+from storage import open_repository
+from tests.storage.test_repository import SUBTASKS, call
+
+
+async def _seed(database_url: str) -> list[int]:
+    repository = await open_repository(database_url)
+    try:
+        ids = []
+        for i, product in enumerate(["steel water bottle", "trail running shoe", "bamboo toothbrush"]):
+            origin = Origin("slack", team_id="T1", channel_id="C1", user_id=f"U{i}", user_name=["ana", "", "cy"][i])
+            run_id = await repository.start_run(CopyRequest(product, audience="hikers", tone="calm"), origin)
+            await repository.record_plan(run_id, Plan(f"Analysis of {product}.", SUBTASKS))
+            await repository.record_llm_call(run_id, call(None))
+            await repository.record_llm_call(run_id, call(1))
+            await repository.record_variation_done(
+                run_id, Variation(SUBTASKS[0], "Hydrate boldly.\nEvery day.", False, call(1))
+            )
+            await repository.record_variation_failed(run_id, SUBTASKS[1], "The model did not answer within 90 s.", None)
+            await repository.finish_run(run_id, RunFinished("partial"))
+            ids.append(run_id)
+        await repository.set_favourite(ids[0], 1, "U7", "star")
+        await repository.set_favourite(ids[0], 1, "U8", "button")
+        return ids
+    finally:
+        await repository.aclose()
+
+
+@pytest.fixture(name="seeded")
+def seeded_fixture(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    return asyncio.run(_seed(sqlite_url))
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_history_lists_runs_newest_first_with_their_favourite(
+    seeded: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(capsys, "history")
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split() == ["ID", "WHEN", "WHO", "PRODUCT", "VARIATIONS", "STATUS", "FAVOURITE"]
+    assert [row.split()[0] for row in rows] == [str(i) for i in reversed(seeded)]
+    assert "cy" in rows[0] and "U1" in rows[1] and "ana" in rows[2]  # no user name: the user id
+    assert "steel water bottle" in rows[2] and "1/2" in rows[2] and "partial" in rows[2]
+    assert rows[2].endswith("#1 benefit-led (2 votes)")
+    assert not rows[0].endswith("votes)")
+
+
+def test_history_search_limit_and_next_page(seeded: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "history", "--search", "SHOE")
+    assert code == 0 and "trail running shoe" in out and "bottle" not in out and "toothbrush" not in out
+    _, out, _ = run_cli(capsys, "history", "--limit", "1")
+    assert "bamboo toothbrush" in out and f"More: copybot history --before {seeded[2]}" in out
+    _, out, _ = run_cli(capsys, "history", "--limit", "1", "--before", str(seeded[2]))
+    assert "trail running shoe" in out and "toothbrush" not in out
+    _, out, _ = run_cli(capsys, "history", "--search", "kayak")
+    assert out.strip() == "No runs match 'kayak'."
+    code, out, err = run_cli(capsys, "history", "--limit", "0")
+    assert code == 2 and out == "" and "--limit 0 is out of range. Use 1-200." in err
+
+
+def test_history_json_is_one_document(seeded: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "history", "--json", "--limit", "2")
+    assert code == 0
+    document = json.loads(out)
+    assert [run["id"] for run in document["runs"]] == [seeded[2], seeded[1]]
+    assert document["next_before"] == seeded[1]
+    assert document["runs"][0]["product"] == "bamboo toothbrush"
+    assert document["runs"][0]["created_at"].endswith("+00:00")
+
+
+def test_history_show_prints_one_run_in_full(seeded: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "history", "show", str(seeded[0]))
+    assert code == 0
+    assert out.startswith(f"Run {seeded[0]} · partial · slack · ana · ")
+    for expected in (
+        "Product:  steel water bottle",
+        "Audience: hikers",
+        "Analysis of steel water bottle.",
+        "Variation 1 · benefit-led · done",
+        "    Hydrate boldly.\n    Every day.",
+        "Votes: 2 - U7 (star), U8 (button)",
+        "Variation 2 · technical · failed",
+        "Error: The model did not answer within 90 s.",
+        "Model calls (2):",
+        "Tokens:   2,000 in · 400 out · 60 cache read · 80 cache write · estimated cost $0.0041",
+    ):
+        assert expected in out
+    calls = out.split("Model calls (2):\n")[1].splitlines()
+    assert calls[0].split() == ["ROLE", "POS", "MODEL", "IN", "OUT", "CACHE", "R", "CACHE", "W", "MS", "STOP", "ERROR"]
+    assert calls[1].split() == [
+        "orchestrator",
+        "-",
+        "claude-haiku-4-5",
+        "1,000",
+        "200",
+        "30",
+        "40",
+        "1,234",
+        "end_turn",
+    ]
+
+
+def test_history_show_json_and_unknown_id(seeded: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "history", "show", str(seeded[0]), "--json")
+    assert code == 0
+    run = json.loads(out)
+    assert [v["status"] for v in run["variations"]] == ["done", "failed"]
+    assert [vote["user_id"] for vote in run["variations"][0]["votes"]] == ["U7", "U8"]
+    assert [c["duration_ms"] for c in run["calls"]] == [1234, 1234]
+    code, out, err = run_cli(capsys, "history", "show", "999")
+    assert (code, out) == (2, "")
+    assert "There is no run 999. `copybot history` lists the runs and their ids." in err
+
+
+def test_db_upgrade_and_current(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    code, out, _ = run_cli(capsys, "db", "current")
+    assert code == 0 and "schema empty" in out and "run `copybot db upgrade`" in out
+    code, out, _ = run_cli(capsys, "db", "upgrade")
+    assert code == 0 and out.strip().endswith("schema 0001 (upgraded from empty).")
+    _, out, _ = run_cli(capsys, "db", "upgrade")
+    assert out.strip().endswith("schema 0001 (already up to date).")
+    _, out, _ = run_cli(capsys, "db", "current")
+    assert out.strip().endswith("schema 0001 (up to date).")
+    _, out, _ = run_cli(capsys, "history")
+    assert out.startswith("No runs yet.")
+
+
+def test_a_bad_database_url_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://db/copybot")
+    code, _, err = run_cli(capsys, "history")
+    assert code == 2 and "copybot supports SQLite (aiosqlite) and PostgreSQL (asyncpg)" in err
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////no/such/directory/copybot.db")
+    code, _, err = run_cli(capsys, "history")
+    assert code == 2 and "Cannot use the database" in err and "directory exists" in err
