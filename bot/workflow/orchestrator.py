@@ -55,6 +55,7 @@ class WorkflowConfig:
     orchestrator_max_tokens: int = 2048
     worker_max_tokens: int = 1024
     orchestrator_attempts: int = 2
+    orchestrator_retry_delay_s: float = 0.5  # times the attempt number; the SDK's own retries come first
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkflowConfig:
@@ -154,6 +155,7 @@ class _Run:
             error = error or "No variation could be written."
         elif self.failed or error:
             status = "partial"
+            error = error or f"{self.failed} of {self.succeeded + self.failed} variations failed."
         self.emit(RunFinished(status, error, self.succeeded, self.failed, _ms(started)))
 
     def _analysis(self, analysis: str) -> None:
@@ -195,6 +197,7 @@ class _Run:
                 self.emit(CallRecorded(exc.call))
                 if attempt < attempts and exc.retryable:
                     log.warning("orchestrator attempt %d failed (%s); retrying", attempt, exc)
+                    await asyncio.sleep(self.config.orchestrator_retry_delay_s * attempt)
                     continue
                 raise LLMError(f"The orchestrator call failed: {exc}", hint="Try again in a minute.") from exc
             if scanner.received == 0:

@@ -25,18 +25,31 @@ from bot.workflow.types import Plan, Subtask
 MAX_TYPE_CHARS = 60
 
 _FLAGS = re.IGNORECASE | re.DOTALL
-_TASK = re.compile(r"<\s*task\s*>(.*?)<\s*/\s*task\s*>", _FLAGS)
-_OPEN_TASK = re.compile(r"<\s*task\s*>", _FLAGS)
-_ANALYSIS = re.compile(r"<\s*analysis\s*>(.*?)(?:<\s*/\s*analysis\s*>|(?=<\s*tasks?\s*>))", _FLAGS)
-_ANALYSIS_OPEN = re.compile(r"<\s*analysis\s*>(.*)", _FLAGS)
-_TYPE = re.compile(r"<\s*type\s*>(.*?)<\s*/\s*type\s*>", _FLAGS)
-_DESCRIPTION = re.compile(r"<\s*description\s*>(.*?)(?:<\s*/\s*description\s*>|$)", _FLAGS)
+
+
+def _open(name: str) -> str:
+    """An opening tag, with any attributes (`<task id="1">`)."""
+    return rf"<\s*{name}(?:\s+[^<>]*)?>"
+
+
+def _close(name: str) -> str:
+    return rf"<\s*/\s*{name}\s*>"
+
+
+_TASK = re.compile(rf"{_open('task')}(.*?){_close('task')}", _FLAGS)
+_OPEN_TASK = re.compile(_open("task"), _FLAGS)
+_TASKS_OPEN = _open("tasks?")
+_ANALYSIS = re.compile(rf"{_open('analysis')}(.*?)(?:{_close('analysis')}|(?={_TASKS_OPEN}))", _FLAGS)
+_ANALYSIS_OPEN = re.compile(rf"{_open('analysis')}(.*)", _FLAGS)
+_TYPE = re.compile(rf"{_open('type')}(.*?){_close('type')}", _FLAGS)
+_DESCRIPTION = re.compile(rf"{_open('description')}(.*?)(?:{_close('description')}|$)", _FLAGS)
 _LOOSE_PAIR = re.compile(
-    r"(?:<\s*type\s*>(.*?)<\s*/\s*type\s*>\s*)?<\s*description\s*>(.*?)<\s*/\s*description\s*>", _FLAGS
+    rf"(?:{_open('type')}(.*?){_close('type')}\s*)?{_open('description')}(.*?){_close('description')}", _FLAGS
 )
-_TAG = re.compile(r"<\s*/?\s*[a-z_]+\s*>", re.IGNORECASE)
+_TAG = re.compile(r"<\s*/?\s*[a-z_]+(?:\s+[^<>]*)?>", re.IGNORECASE)
+_ONLY_TAGS = re.compile(r"(?:\s*<[^<>]*>)+\s*")
 _FENCE = re.compile(r"^\s*```[\w-]*\s*$", re.MULTILINE)
-_RESPONSE = re.compile(r"<\s*response\s*>(.*?)(?:<\s*/\s*response\s*>|$)", _FLAGS)
+_RESPONSE = re.compile(rf"{_open('response')}(.*?)(?:{_close('response')}|$)", _FLAGS)
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 
 
@@ -56,7 +69,10 @@ class _Masker:
     """
 
     def __init__(self, protected: Iterable[str]) -> None:
-        self._protected = sorted({p for p in protected if "<" in p or ">" in p}, key=len, reverse=True)
+        # Only text that could read as structure needs masking; a value that is nothing but tags is left
+        # alone, or it would mask the model's own tags (echoed alone, it cannot add a task).
+        candidates = {p for p in protected if ("<" in p or ">" in p) and not _ONLY_TAGS.fullmatch(p)}
+        self._protected = sorted(candidates, key=len, reverse=True)
         self._firsts = {p[0] for p in self._protected}
         self._longest = max((len(p) for p in self._protected), default=0)
         self._pending = ""
@@ -135,7 +151,7 @@ class PlanScanner:
         if match is None and self._finished:
             match = _ANALYSIS_OPEN.search(self._text)
             if match is None:
-                before = re.split(r"<\s*tasks?\s*>", _FENCE.sub("", self._text), maxsplit=1, flags=re.I)[0]
+                before = re.split(_TASKS_OPEN, _FENCE.sub("", self._text), maxsplit=1, flags=re.I)[0]
                 return self._field(before, multiline=True) if len(before) < len(self._text) else ""
         return None if match is None else self._field(match.group(1), multiline=True)
 

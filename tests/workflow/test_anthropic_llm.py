@@ -108,6 +108,7 @@ async def test_an_error_event_mid_stream_is_a_retryable_llm_error(fake: FakeAnth
     with pytest.raises(LLMError) as caught:
         await make_llm(max_retries=3).complete(PROMPT, model="m", max_tokens=5, on_text=chunks.append)
     assert caught.value.retryable and "overloaded_error" in str(caught.value)
+    assert "stream broke off" in str(caught.value) and "200" not in str(caught.value)
     assert chunks == tokens("Half a reply and then")[:2]
     assert len(fake.requests) == 1  # the SDK does not retry a stream that already started
 
@@ -117,6 +118,7 @@ async def test_a_reply_slower_than_the_timeout_fails_after_the_retries(fake: Fak
     with pytest.raises(LLMError) as caught:
         await make_llm(max_retries=1, timeout_s=0.3).complete(PROMPT, model="m", max_tokens=5)
     assert caught.value.retryable
+    assert str(caught.value) == "The Anthropic API did not answer in time."
     assert len(fake.requests) == 2
 
 

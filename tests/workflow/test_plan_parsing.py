@@ -237,6 +237,14 @@ CASES = [
         [(("very-" * 12)[:60].strip("-"), "x")],
         "",
     ),
+    (
+        "attributes-on-some-tags",
+        '<analysis id="x">A</analysis><tasks count="2"><task id="1"><type>a</type><description lang="en">Do a.'
+        "</description></task><task><type>b</type><description>Do b.</description></task></tasks>",
+        5,
+        [("a", "Do a."), ("b", "Do b.")],
+        "A",
+    ),
 ]
 
 
@@ -304,3 +312,9 @@ def test_private_use_placeholder_characters_in_a_reply_do_not_crash() -> None:
 )
 def test_extract_response(reply: str, expected: str) -> None:
     assert extract_response(reply) == expected
+
+
+def test_user_text_that_is_only_a_tag_does_not_break_the_plan() -> None:
+    reply = "<analysis>A</analysis><tasks><task><type>a</type><description>Do a.</description></task></tasks>"
+    plan = parse_plan(reply, 5, protected=("</task>", "<tasks>"))
+    assert [(s.type, s.description) for s in plan.subtasks] == [("a", "Do a.")]

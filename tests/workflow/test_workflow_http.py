@@ -72,7 +72,9 @@ async def test_a_run_yields_ordered_events_and_records_every_call_once(
     plan = of(events, PlanReady)[0].plan
     assert [(s.position, s.type) for s in plan.subtasks] == [(1, "technical"), (2, "lifestyle"), (3, "story")]
     done = {e.variation.subtask.type: e.variation for e in of(events, VariationDone)}
-    assert {k: v.text for k, v in done.items()} == {t: f"Copy in the {t} style." for t in done}
+    assert {k: v.text for k, v in done.items()} == {
+        t: f"Copy in the {t} style." for t in ("technical", "lifestyle", "story")
+    }
     assert len(done) == 3 and not any(v.truncated for v in done.values())
     assert finished(events) == RunFinished("done", "", 3, 0, finished(events).wall_ms)
 
@@ -130,6 +132,7 @@ async def test_a_worker_that_always_fails_does_not_stop_the_others(
     assert_event_order(events)
     end = finished(events)
     assert (end.status, end.succeeded, end.failed) == ("partial", 2, 1)
+    assert end.error == "1 of 3 variations failed."
     [failure] = of(events, VariationFailed)
     assert failure.subtask.type == "b"
     assert "500" in failure.error and "api_error" in failure.error

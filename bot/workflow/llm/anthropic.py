@@ -56,6 +56,8 @@ class AnthropicLLM:
                 request_id = stream.request_id or ""  # a streamed message has no _request_id attribute
         except anthropic.APIStatusError as exc:
             raise _status_error(exc) from exc
+        except anthropic.APITimeoutError as exc:
+            raise LLMError("The Anthropic API did not answer in time.", retryable=True) from exc
         except anthropic.APIConnectionError as exc:
             raise LLMError(f"Could not reach the Anthropic API ({exc}).", retryable=True) from exc
         except (anthropic.APIResponseValidationError, json.JSONDecodeError) as exc:
@@ -95,4 +97,6 @@ def _status_error(exc: anthropic.APIStatusError) -> LLMError:
             hint="Check COPYBOT_ORCHESTRATOR_MODEL and COPYBOT_WORKER_MODEL.",
         )
     retryable = status in _RETRYABLE_STATUS or kind in {"overloaded_error", "api_error", "rate_limit_error"}
+    if 200 <= status < 300:  # an error event inside a stream that had started fine
+        return LLMError(f"The Anthropic stream broke off: {kind or 'error'}: {detail}", retryable=retryable)
     return LLMError(f"Anthropic API error {status} {kind}: {detail}".replace("  ", " "), retryable=retryable)
