@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Literal, Protocol, assert_never
 
@@ -71,11 +72,14 @@ class CopyService:
         run_id = await self.repository.start_run(request, origin)
         finished: RunFinished | None = None
         try:
-            async for event in self.workflow.run(request):
-                await self._store(run_id, event)
-                if isinstance(event, RunFinished):
-                    finished = event
-                await self._deliver(run_id, event, sinks)
+            # Workflow.run is an async generator: closing it when we stop early cancels its workers.
+            stream = self.workflow.run(request)
+            async with aclosing(stream) as events:
+                async for event in events:
+                    await self._store(run_id, event)
+                    if isinstance(event, RunFinished):
+                        finished = event
+                    await self._deliver(run_id, event, sinks)
             if finished is None:
                 raise RuntimeError("the workflow stopped without finishing the run")
         except Exception as exc:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
 from bot.errors import SchemaTooNew, StorageError
-from storage.db import create_engine, parse_url, writer
+from storage.db import create_engine, is_sqlite, parse_url, writer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_ID = 0x636F7079  # "copy": the PostgreSQL advisory lock taken while migrating
@@ -79,6 +79,11 @@ def _migrate(connection: Connection, action: str, revision: str) -> None:
 @contextmanager
 def _reachable(url: URL) -> Iterator[None]:
     """Turn "cannot connect" into a StorageError that says where and what to check."""
+    if is_sqlite(url) and url.database and not Path(url.database).parent.is_dir():
+        raise StorageError(
+            f"The directory of the SQLite database {url.database} does not exist.",
+            hint="Create it, or point DATABASE_URL elsewhere (default: copybot.db in the working directory).",
+        )
     try:
         yield
     except (DBAPIError, OSError) as exc:

@@ -60,16 +60,18 @@ async def test_every_event_is_stored_and_passed_to_every_sink_even_when_one_sink
     llm = FakeLLM(failing=frozenset({"technical"}))
     outcome = await CopyService(workflow(llm), repository).run(REQUEST, CLI, [BrokenSink(), sink])
 
-    assert outcome == RunOutcome(outcome.run_id, "partial", "")
+    last = sink.events[-1][1]
+    assert isinstance(last, RunFinished) and (last.status, last.succeeded, last.failed) == ("partial", 2, 1)
+    assert outcome == RunOutcome(outcome.run_id, "partial", last.error)
     assert {run_id for run_id, _ in sink.events} == {outcome.run_id}
     assert isinstance(sink.events[0][1], AnalysisReady)
-    assert sink.events[-1][1] == RunFinished("partial", "", 2, 1, sink.events[-1][1].wall_ms)  # type: ignore[union-attr]
     assert "the terminal went away" in caplog.text
 
     run = await repository.run_detail(outcome.run_id)
     assert run is not None
-    assert (run.status, run.analysis, run.source, run.user_name, run.tone) == (
+    assert (run.status, run.error, run.analysis, run.source, run.user_name, run.tone) == (
         "partial",
+        last.error,
         "Fake analysis of the request.",
         "cli",
         "ana",
@@ -106,6 +108,30 @@ async def test_a_workflow_that_raises_leaves_a_failed_run_with_the_reason(reposi
     run = await repository.run_detail(outcome.run_id)
     assert run is not None and (run.status, run.error) == ("failed", outcome.error)
     assert sink.events[-1] == (outcome.run_id, RunFinished("failed", outcome.error))
+
+
+class PlanStorageFails:
+    """The repository, except that storing the plan fails (a full disk, a dropped connection)."""
+
+    def __init__(self, inner: Repository) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def record_plan(self, run_id: int, plan: object) -> None:
+        raise RuntimeError("disk full")
+
+
+async def test_a_storage_failure_fails_the_run_and_stops_its_workers(repository: Repository) -> None:
+    llm = FakeLLM(gate=asyncio.Event())  # workers wait forever unless stopped
+    service = CopyService(workflow(llm), PlanStorageFails(repository))  # type: ignore[arg-type]
+    outcome = await asyncio.wait_for(service.run(REQUEST, CLI), 10)
+    assert (outcome.status, outcome.error) == ("failed", "Unexpected error: RuntimeError: disk full")
+    assert llm.cancelled == 3  # no model call keeps running (and costing) after the run has ended
+    run = await repository.run_detail(outcome.run_id)
+    assert run is not None and (run.status, run.error) == ("failed", outcome.error)
+    assert {(v.status, v.error) for v in run.variations} == {("failed", outcome.error)}
 
 
 async def test_a_crash_mid_run_is_recovered_on_restart(database_url: str, caplog: pytest.LogCaptureFixture) -> None:

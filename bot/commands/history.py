@@ -25,11 +25,15 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
         description="List past runs, newest first (every source: Slack and the terminal), or show one in full.",
         epilog="Examples: copybot history --search bottle   ·   copybot history show 12",
     )
-    parser.add_argument("--limit", type=int, default=20, help=f"how many runs to list (1-{MAX_LIMIT}, default 20)")
-    parser.add_argument("--search", default="", help="only runs whose product contains every word of TEXT")
+    parser.add_argument(
+        "--limit", type=int, default=20, metavar="N", help=f"how many runs to list (1-{MAX_LIMIT}, default 20)"
+    )
+    parser.add_argument(
+        "--search", default="", metavar="TEXT", help="only runs whose product contains every word of TEXT"
+    )
     parser.add_argument("--before", type=int, default=None, metavar="ID", help="list runs older than run ID")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    actions = parser.add_subparsers(dest="action", metavar="show")
+    actions = parser.add_subparsers(dest="action", title="one run", metavar="show ID")
     show = actions.add_parser("show", help="show one run in full: variations, votes, model calls")
     show.add_argument("run_id", type=int, metavar="ID", help="the run's id (first column of the list)")
     show.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, replace
 
 from bot.config import Settings
@@ -42,6 +42,7 @@ from bot.workflow.types import (
 )
 
 log = logging.getLogger(__name__)
+MIN_STYLES = 2  # a plan needs this many distinct styles (or all the variations asked for, if fewer)
 Emit = Callable[[Event], None]
 
 
@@ -70,6 +71,11 @@ class WorkflowConfig:
         )
 
 
+def _copy_key(text: str) -> str:
+    """Two copies with the same key are duplicates (case and spacing aside)."""
+    return " ".join(text.casefold().split())
+
+
 def _ms(since: float) -> int:
     return round((time.monotonic() - since) * 1000)
 
@@ -89,7 +95,7 @@ class Workflow:
         self.llm = llm
         self.config = config
 
-    async def run(self, request: CopyRequest) -> AsyncIterator[Event]:
+    async def run(self, request: CopyRequest) -> AsyncGenerator[Event, None]:
         """Run `request`, yielding events as they happen; the last is always RunFinished."""
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
@@ -134,6 +140,7 @@ class _Run:
         self.builder = PlanBuilder(request.max_variations)
         self.semaphore = asyncio.Semaphore(self.config.max_concurrency)
         self.analysis_sent = False
+        self.copies: dict[str, int] = {}  # each written copy (_copy_key) -> its position
         self.succeeded = 0
         self.failed = 0
 
@@ -203,6 +210,18 @@ class _Run:
             if scanner.received == 0:
                 on_text(completion.text)
             take(scanner.finish())
+            if 0 < len(self.builder.subtasks) < min(MIN_STYLES, self.request.max_variations):
+                # small-model guard: one style is a failed plan; the retry can only add styles (PlanBuilder
+                # drops repeats), and workers already started run on
+                self.emit(CallRecorded(replace(call, error="The plan had only one distinct style.")))
+                if attempt < attempts:
+                    log.warning("orchestrator attempt %d planned one style; retrying", attempt)
+                    continue
+                raise PlanError(
+                    "The orchestrator planned only one distinct style, twice.",
+                    raw=completion.text,
+                    hint="Try again, or ask for more variations.",
+                )
             try:
                 plan = self.builder.build(scanner.analysis or "", completion.text)
             except PlanError:
@@ -214,31 +233,47 @@ class _Run:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _write(self, subtask: Subtask) -> None:
-        """Write one variation; never raises (except on cancellation)."""
-        try:
-            async with self.semaphore:
-                completion, call = await self._call(
-                    worker_prompt(self.request, subtask),
-                    self.config.worker_model,
-                    self.config.worker_max_tokens,
-                    self.config.worker_timeout_s,
-                    position=subtask.position,
-                )
-        except _CallError as exc:
-            self._failed(subtask, str(exc), exc.call)
-            return
-        except Exception as exc:  # one worker's bug must not cancel the others
-            log.exception("worker %d crashed", subtask.position)
-            self.failed += 1
-            self.emit(VariationFailed(subtask, _reason(exc, self.config.worker_timeout_s)))
-            return
-        text = extract_response(completion.text)
-        if not text:
-            self._failed(subtask, "The model returned no copy.", replace(call, error="empty reply"))
-            return
+        """Write one variation; never raises (except on cancellation). An empty or duplicate copy is retried once."""
+        for attempt in (1, 2):
+            try:
+                async with self.semaphore:
+                    completion, call = await self._call(
+                        worker_prompt(self.request, subtask),
+                        self.config.worker_model,
+                        self.config.worker_max_tokens,
+                        self.config.worker_timeout_s,
+                        position=subtask.position,
+                    )
+            except _CallError as exc:
+                self._failed(subtask, str(exc), exc.call)
+                return
+            except Exception as exc:  # one worker's bug must not cancel the others
+                log.exception("worker %d crashed", subtask.position)
+                self.failed += 1
+                self.emit(VariationFailed(subtask, _reason(exc, self.config.worker_timeout_s)))
+                return
+            text = extract_response(completion.text)
+            problem = self._unusable(text)
+            if problem is None:
+                break
+            reason, error = problem
+            if attempt == 2:
+                self._failed(subtask, reason, replace(call, error=error))
+                return
+            self.emit(CallRecorded(replace(call, error=f"{error}; retried")))
+        self.copies[_copy_key(text)] = subtask.position
         self.emit(CallRecorded(call))
         self.succeeded += 1
         self.emit(VariationDone(Variation(subtask, text, completion.truncated, call)))
+
+    def _unusable(self, text: str) -> tuple[str, str] | None:
+        """Why a copy cannot be kept (the reason shown, the error recorded), or None when it can."""
+        if not text:
+            return "The model returned no copy.", "empty reply"
+        same = self.copies.get(_copy_key(text))
+        if same is not None:
+            return f"The model repeated variation {same} word for word.", f"duplicate of variation {same}"
+        return None
 
     def _failed(self, subtask: Subtask, reason: str, call: LLMCall) -> None:
         self.emit(CallRecorded(call))

@@ -40,6 +40,7 @@ class FakeLLM:
         self.gate = gate
         self.before_first_call = before_first_call
         self.calls: list[Prompt] = []
+        self.cancelled = 0
 
     def describe(self, model: str) -> str:
         return model
@@ -56,7 +57,11 @@ class FakeLLM:
         match = _STYLE.search(prompt.text)
         style = match.group(1) if match else "?"
         if self.gate is not None:
-            await self.gate.wait()
+            try:
+                await self.gate.wait()
+            except asyncio.CancelledError:
+                self.cancelled += 1
+                raise
         if style in self.failing:
             raise LLMError(f"fake failure writing {style}")
         return Completion(f"<response>{style} copy</response>", model, USAGE, "end_turn", False, f"req-{style}")

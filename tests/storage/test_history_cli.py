@@ -152,6 +152,9 @@ def test_a_bad_database_url_is_a_clear_error(
     monkeypatch.setenv("DATABASE_URL", "mysql://db/copybot")
     code, _, err = run_cli(capsys, "history")
     assert code == 2 and "copybot supports SQLite (aiosqlite) and PostgreSQL (asyncpg)" in err
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite://")
+    code, _, err = run_cli(capsys, "db", "upgrade")
+    assert code == 2 and "in-memory SQLite database, which would lose every run" in err
     monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////no/such/directory/copybot.db")
     code, _, err = run_cli(capsys, "history")
-    assert code == 2 and "Cannot use the database" in err and "directory exists" in err
+    assert code == 2 and "The directory of the SQLite database /no/such/directory/copybot.db does not exist" in err
