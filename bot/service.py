@@ -2,8 +2,12 @@
 
 The run is stored (status planning) BEFORE any model call; every event is
 stored as it happens and only then handed to the sinks, so a crash at any
-point leaves an accurate record, and `recover_interrupted` (called on
-start) marks what a crash cut short as failed "interrupted". A sink that
+point leaves an accurate record, and `recover_interrupted` (called when
+`copybot run` and `copybot serve` start, and every few minutes while serve
+runs: `recovering`) marks what a crash cut short as failed "interrupted".
+Several processes may share one database: a run is only recovered when its
+process is gone or it has been silent longer than a live run can be
+(`stale_after`). A sink that
 raises is logged and never stops storage or the run. If the workflow (or
 storage) raises unexpectedly, the run is marked failed with the reason and
 the sinks get a RunFinished saying so: no run is ever left "planning".
@@ -11,10 +15,12 @@ the sinks get a RunFinished saying so: no run is ever left "planning".
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, Protocol, assert_never
 
 from bot.errors import CopybotError
@@ -30,10 +36,24 @@ from bot.workflow import (
     VariationFailed,
     VariationStarted,
     Workflow,
+    WorkflowConfig,
 )
 from storage import Repository
 
 log = logging.getLogger(__name__)
+RECOVERY_INTERVAL_S = 300.0
+STALE_MARGIN = timedelta(seconds=60)
+PROCESSED_EVENTS_KEPT = timedelta(days=7)  # Slack retries an event within minutes
+
+
+def stale_after(config: WorkflowConfig) -> timedelta:
+    """How long a run may go unwritten before recovery takes it for dead, whatever process owns it.
+
+    A live run writes at least after every model call: one orchestrator attempt or one worker attempt, each
+    under its timeout. The bound allows the orchestrator and two worker attempts back to back, plus a margin
+    for retry delays, slow sinks and a busy database.
+    """
+    return timedelta(seconds=config.orchestrator_timeout_s + 2 * config.worker_timeout_s) + STALE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -91,11 +111,36 @@ class CopyService:
         return RunOutcome(run_id, finished.status, finished.error)
 
     async def recover_interrupted(self) -> int:
-        """Mark runs a crash left in planning/writing as failed "interrupted"; returns how many."""
-        count = await self.repository.mark_interrupted()
+        """Mark runs a crash left in planning/writing as failed "interrupted"; returns how many.
+
+        Only runs whose process is gone or that have been silent past `stale_after` are marked: runs that
+        other live processes are executing on the same database are left alone. Slack event ids older than
+        PROCESSED_EVENTS_KEPT are forgotten at the same time.
+        """
+        count = await self.repository.mark_interrupted(stale_after=stale_after(self.workflow.config))
         if count:
             log.warning("marked %d interrupted run(s) as failed", count)
+        await self.repository.prune_processed_events(PROCESSED_EVENTS_KEPT)
         return count
+
+    @asynccontextmanager
+    async def recovering(self, every_s: float = RECOVERY_INTERVAL_S) -> AsyncIterator[None]:
+        """Recover now, then every `every_s` seconds in the background until the block exits (copybot serve)."""
+        await self.recover_interrupted()
+        task = asyncio.create_task(self._recover_every(every_s), name="copybot-recovery")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.wait([task])
+
+    async def _recover_every(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.recover_interrupted()
+            except Exception:  # a database hiccup must not stop the bot; the next round tries again
+                log.exception("recovering interrupted runs failed")
 
     async def _store(self, run_id: int, event: Event) -> None:
         repository = self.repository

@@ -112,7 +112,10 @@ class RunPage:
 
 @dataclass(frozen=True)
 class RunDetail:
-    """One run in full: the request, the outcome, every variation with its votes, every model call."""
+    """One run in full: the request, the outcome, every variation with its votes, every model call.
+
+    `runner` is the process that executed it ("<host>:<pid>:<boot>", storage/runner.py; "" before 0002)
+    and `heartbeat_at` its last write."""
 
     id: int
     source: RunSource
@@ -132,6 +135,8 @@ class RunDetail:
     slack_thread_ts: str
     created_at: datetime
     finished_at: datetime | None
+    runner: str
+    heartbeat_at: datetime
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int

@@ -5,24 +5,31 @@ concurrent tasks can share one Repository. Writes that events may repeat or
 reorder are idempotent upserts: a variation can be written before the plan
 that lists it arrives (the plan streams), and a Slack retry can deliver the
 same event twice.
+
+Every write for a run also moves its `heartbeat_at` (in the same
+transaction), and `start_run` records which process runs it
+(storage/runner.py): `mark_interrupted` fails only runs whose process is
+gone or which have not been written for longer than a live run can be silent.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import CursorResult, Update, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import StorageError
 from bot.workflow.types import CopyRequest, LLMCall, Plan, RunFinished, Subtask, Variation
-from storage import queries
+from storage import queries, runner
 from storage.db import Database
 from storage.pricing import estimate_cost
 from storage.records import INTERRUPTED, RunDetail, RunOrigin, RunPage
 from storage.tables import Base, CallRow, FavouriteRow, ProcessedEvent, Run, VariationRow, utcnow
 
 Insert = postgresql.Insert | sqlite.Insert
+UNFINISHED = ("planning", "writing")
 
 
 class Repository:
@@ -52,6 +59,8 @@ class Repository:
             max_variations=request.max_variations,
             status="planning",
             created_at=utcnow(),
+            runner=str(runner.current()),
+            heartbeat_at=utcnow(),
         )
         async with self._db.write() as session:
             session.add(run)
@@ -64,11 +73,12 @@ class Repository:
         if analysis:
             values["analysis"] = analysis
         async with self._db.write() as session:
-            await session.execute(update(Run).where(Run.id == run_id).values(**values))
+            await session.execute(_touch(run_id).values(**values))
 
     async def record_subtask(self, run_id: int, subtask: Subtask) -> None:
         """A variation is being written (idempotent)."""
         async with self._db.write() as session:
+            await session.execute(_touch(run_id))
             await session.execute(self._subtask_insert(run_id, (subtask,)))
 
     def _subtask_insert(self, run_id: int, subtasks: tuple[Subtask, ...]) -> Insert:
@@ -85,6 +95,7 @@ class Repository:
     async def _upsert_variation(self, run_id: int, subtask: Subtask, values: dict[str, Any]) -> None:
         statement = self._insert(VariationRow).values(**_variation_keys(run_id, subtask), **values)
         async with self._db.write() as session:
+            await session.execute(_touch(run_id))  # the run's row first, as finish_run and mark_interrupted lock it
             await session.execute(statement.on_conflict_do_update(index_elements=["run_id", "position"], set_=values))
 
     async def record_variation_done(self, run_id: int, variation: Variation) -> None:
@@ -141,9 +152,7 @@ class Repository:
                 )
             )
             await session.execute(
-                update(Run)
-                .where(Run.id == run_id)
-                .values(
+                _touch(run_id).values(
                     input_tokens=Run.input_tokens + usage.input_tokens,
                     output_tokens=Run.output_tokens + usage.output_tokens,
                     cache_read_tokens=Run.cache_read_tokens + usage.cache_read_input_tokens,
@@ -156,9 +165,7 @@ class Repository:
         """Final status; a variation still marked writing is failed with the run's error."""
         async with self._db.write() as session:
             await session.execute(
-                update(Run)
-                .where(Run.id == run_id)
-                .values(status=finished.status, error=finished.error, finished_at=utcnow())
+                _touch(run_id).values(status=finished.status, error=finished.error, finished_at=utcnow())
             )
             await session.execute(
                 update(VariationRow)
@@ -166,25 +173,44 @@ class Repository:
                 .values(status="failed", error=finished.error or "The run ended before this variation was written.")
             )
 
-    async def mark_interrupted(self) -> int:
-        """Runs left planning/writing (a crash or shutdown) become failed "interrupted"; returns how many."""
+    async def mark_interrupted(self, *, stale_after: timedelta) -> int:
+        """Fail as "interrupted" the unfinished runs no process will finish; returns how many.
+
+        A run in planning/writing is interrupted when its runner is known dead (storage/runner.py) or when
+        it has not been written for `stale_after`, which must exceed the longest silence of a live run.
+        Runs of live processes, here or on other hosts, are left alone.
+        """
+        now = utcnow()
+        stale = Run.heartbeat_at < now - stale_after
         async with self._db.write() as session:
-            ids = list((await session.scalars(select(Run.id).where(Run.status.in_(("planning", "writing"))))).all())
-            if not ids:
-                return 0
-            await session.execute(
-                update(Run).where(Run.id.in_(ids)).values(status="failed", error=INTERRUPTED, finished_at=utcnow())
+            candidates = await session.execute(select(Run.id, Run.runner).where(Run.status.in_(UNFINISHED)))
+            dead = [run_id for run_id, name in candidates if (found := runner.Runner.parse(name)) and found.is_dead()]
+            marked = await session.scalars(
+                update(Run)
+                .where(Run.status.in_(UNFINISHED), or_(Run.id.in_(dead), stale))
+                .values(status="failed", error=INTERRUPTED, finished_at=now)
+                .returning(Run.id)
+                .execution_options(synchronize_session=False)
             )
-            await session.execute(
-                update(VariationRow)
-                .where(VariationRow.run_id.in_(ids), VariationRow.status == "writing")
-                .values(status="failed", error=INTERRUPTED)
-            )
+            ids = list(marked.all())
+            if ids:
+                await session.execute(
+                    update(VariationRow)
+                    .where(VariationRow.run_id.in_(ids), VariationRow.status == "writing")
+                    .values(status="failed", error=INTERRUPTED)
+                )
             return len(ids)
+
+    async def prune_processed_events(self, older_than: timedelta) -> int:
+        """Forget Slack event ids seen more than `older_than` ago (Slack retries within minutes); returns how many."""
+        statement = delete(ProcessedEvent).where(ProcessedEvent.created_at < utcnow() - older_than)
+        async with self._db.write() as session:
+            result = cast(CursorResult[Any], await session.execute(statement))
+            return result.rowcount
 
     async def set_slack_thread(self, run_id: int, channel: str, ts: str) -> None:
         async with self._db.write() as session:
-            await session.execute(update(Run).where(Run.id == run_id).values(slack_channel=channel, slack_thread_ts=ts))
+            await session.execute(_touch(run_id).values(slack_channel=channel, slack_thread_ts=ts))
 
     async def set_variation_message(self, run_id: int, position: int, ts: str) -> None:
         async with self._db.write() as session:
@@ -249,6 +275,11 @@ class Repository:
     async def run_detail(self, run_id: int) -> RunDetail | None:
         async with self._db.read() as session:
             return await queries.run_detail(session, run_id)
+
+
+def _touch(run_id: int) -> Update:
+    """An UPDATE of the run that moves its heartbeat; add the write's own values with `.values(...)`."""
+    return update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow())
 
 
 def _variation_keys(run_id: int, subtask: Subtask) -> dict[str, Any]:

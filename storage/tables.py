@@ -76,6 +76,9 @@ class Base(DeclarativeBase):
 
 
 class Run(Base):
+    """One run. `runner` is the process executing it (storage/runner.py); every write for the run moves
+    `heartbeat_at`, so recovery can tell a live run in another process from one a crash left behind."""
+
     __tablename__ = "runs"
     __table_args__ = (
         CheckConstraint("source IN ('slack', 'cli')", name="source"),
@@ -104,6 +107,8 @@ class Run(Base):
     slack_thread_ts: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    runner: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)

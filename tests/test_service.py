@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import os
+import socket
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
-from bot.service import CopyService, Origin, RunOutcome
-from bot.workflow import AnalysisReady, CopyRequest, Event, RunFinished, VariationStarted, Workflow
+from bot.service import PROCESSED_EVENTS_KEPT, CopyService, Origin, RunOutcome, stale_after
+from bot.workflow import AnalysisReady, CopyRequest, Event, RunFinished, Workflow
 from storage import INTERRUPTED, Repository, open_repository
+from storage.tables import ProcessedEvent, Run
 from tests.storage.backends import database_url_fixture
 from tests.storage.fake_llm import ORCHESTRATOR_MODEL, REQUEST, FakeLLM, workflow
+from tests.storage.hung_run import hung_run
+from tests.storage.test_recovery import behind_the_back
 
 __all__ = ["database_url_fixture"]
 
@@ -94,7 +102,7 @@ async def test_every_event_is_stored_and_passed_to_every_sink_even_when_one_sink
 
 
 class BrokenWorkflow(Workflow):
-    async def run(self, request: CopyRequest) -> AsyncIterator[Event]:
+    async def run(self, request: CopyRequest) -> AsyncGenerator[Event, None]:
         yield AnalysisReady("")
         raise RuntimeError("disk on fire")
 
@@ -135,39 +143,91 @@ async def test_a_storage_failure_fails_the_run_and_stops_its_workers(repository:
 
 
 async def test_a_crash_mid_run_is_recovered_on_restart(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    repository = await open_repository(database_url)
-    gate = asyncio.Event()  # never set: the workers hang until the "crash"
-    started = asyncio.Event()
+    async with hung_run(database_url) as (process, run_id):  # another copybot process, mid-run
+        repository = await open_repository(database_url)
+        try:
+            service = CopyService(workflow(FakeLLM()), repository)
+            assert await service.recover_interrupted() == 0  # its process is alive: the run is left alone
+            process.kill()  # the crash
+            await process.wait()
 
-    class StartedSink:
-        async def handle(self, run_id: int, event: Event) -> None:
-            if isinstance(event, VariationStarted) and event.subtask.position == 3:
-                started.set()
+            (summary,) = (await repository.recent_runs(None)).runs
+            assert (summary.id, summary.status) == (run_id, "writing")
+            with caplog.at_level(logging.WARNING):
+                assert await service.recover_interrupted() == 1
+            assert "1 interrupted run" in caplog.text
+            run = await repository.run_detail(run_id)
+            assert run is not None
+            assert (run.status, run.error, run.analysis) == ("failed", INTERRUPTED, "Fake analysis of the request.")
+            assert [(v.position, v.status, v.error) for v in run.variations] == [
+                (p, "failed", INTERRUPTED) for p in (1, 2, 3)
+            ]
+            assert await service.recover_interrupted() == 0
+            outcome = await service.run(REQUEST, CLI)  # the restarted service works normally
+            assert outcome.status == "done"
+        finally:
+            await repository.aclose()
 
-    service = CopyService(workflow(FakeLLM(gate=gate)), repository)
-    task = asyncio.create_task(service.run(REQUEST, CLI, [StartedSink()]))
-    await asyncio.wait_for(started.wait(), 10)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await repository.aclose()
 
-    restarted = await open_repository(database_url)
-    try:
-        service = CopyService(workflow(FakeLLM()), restarted)
-        (summary,) = (await restarted.recent_runs(None)).runs
-        assert summary.status == "writing"
-        with caplog.at_level(logging.WARNING):
-            assert await service.recover_interrupted() == 1
-        assert "1 interrupted run" in caplog.text
-        run = await restarted.run_detail(summary.id)
-        assert run is not None
-        assert (run.status, run.error, run.analysis) == ("failed", INTERRUPTED, "Fake analysis of the request.")
-        assert [(v.position, v.status, v.error) for v in run.variations] == [
-            (p, "failed", INTERRUPTED) for p in (1, 2, 3)
-        ]
-        assert await service.recover_interrupted() == 0
-        outcome = await service.run(REQUEST, CLI)  # the restarted service works normally
-        assert outcome.status == "done"
-    finally:
-        await restarted.aclose()
+def test_the_stale_threshold_outlasts_the_longest_silence_of_a_live_run() -> None:
+    config = workflow(FakeLLM()).config
+    slowest = timedelta(seconds=config.orchestrator_timeout_s + config.worker_timeout_s)
+    assert stale_after(config) > slowest
+    assert stale_after(replace(config, worker_timeout_s=600)) > timedelta(seconds=1200)
+
+
+async def test_recovery_also_prunes_old_event_ids(repository: Repository, database_url: str) -> None:
+    assert await repository.mark_event_processed("Ev-old")
+    week_ago = datetime.now(UTC) - PROCESSED_EVENTS_KEPT - timedelta(minutes=1)
+    await behind_the_back(database_url, update(ProcessedEvent).values(created_at=week_ago))
+    assert await CopyService(workflow(FakeLLM()), repository).recover_interrupted() == 0
+    assert await repository.mark_event_processed("Ev-old")  # forgotten
+
+
+class RecoveryRounds:
+    """The repository, noting each recovery round; `marked_later` is set when a round after the first marks runs."""
+
+    def __init__(self, inner: Repository) -> None:
+        self.inner = inner
+        self.rounds = 0
+        self.marked_later = asyncio.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def mark_interrupted(self, *, stale_after: timedelta) -> int:
+        marked = await self.inner.mark_interrupted(stale_after=stale_after)
+        self.rounds += 1
+        if self.rounds > 1 and marked:
+            self.marked_later.set()
+        return marked
+
+
+async def test_serve_recovers_on_start_and_then_periodically(repository: Repository, database_url: str) -> None:
+    previous_boot = f"{socket.gethostname()}:{os.getpid()}:a-previous-boot"  # this pid, before a restart
+    at_start = await repository.start_run(REQUEST, CLI)
+    later = await repository.start_run(REQUEST, CLI)
+    mine = await repository.start_run(REQUEST, CLI)  # this live process runs it: never marked
+    await _set_runner(database_url, at_start, previous_boot)
+    rounds = RecoveryRounds(repository)
+    service = CopyService(workflow(FakeLLM()), rounds)  # type: ignore[arg-type]
+    async with service.recovering(every_s=0.05):
+        assert (rounds.rounds, await _status(repository, at_start)) == (1, "failed")
+        assert await _status(repository, later) == "planning"
+        await _set_runner(database_url, later, previous_boot)
+        await asyncio.wait_for(rounds.marked_later.wait(), 10)
+    assert await _status(repository, later) == "failed"
+    assert await _status(repository, mine) == "planning"
+    stopped_at = rounds.rounds
+    await asyncio.sleep(0.2)
+    assert rounds.rounds == stopped_at  # leaving the block stops the background rounds
+
+
+async def _set_runner(database_url: str, run_id: int, runner: str) -> None:
+    await behind_the_back(database_url, update(Run).where(Run.id == run_id).values(runner=runner))
+
+
+async def _status(repository: Repository, run_id: int) -> str:
+    run = await repository.run_detail(run_id)
+    assert run is not None
+    return run.status

@@ -8,11 +8,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.errors import RequestError
-from storage import RunDetail, RunPage, RunSummary, open_repository
+
+if TYPE_CHECKING:  # storage (SQLAlchemy, Alembic) loads only when a command runs, not for --help
+    from storage import RunDetail, RunPage, RunSummary
 
 MAX_LIMIT = 200
 PRODUCT_WIDTH = 40
@@ -48,6 +50,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _list(database_url: str, limit: int, search: str, before: int | None, *, json_mode: bool) -> int:
+    from storage import open_repository
+
     repository = await open_repository(database_url)
     try:
         page = await repository.recent_runs(None, search=search or None, limit=limit, before=before)
@@ -58,6 +62,8 @@ async def _list(database_url: str, limit: int, search: str, before: int | None, 
 
 
 async def _show(database_url: str, run_id: int, *, json_mode: bool) -> int:
+    from storage import open_repository
+
     repository = await open_repository(database_url)
     try:
         detail = await repository.run_detail(run_id)

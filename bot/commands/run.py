@@ -63,6 +63,7 @@ async def _run(request: CopyRequest, settings: Settings, *, json_mode: bool) -> 
         repository = await open_repository(settings.database_url)
         try:
             service = CopyService(Workflow(llm, WorkflowConfig.from_settings(settings)), repository)
+            await service.recover_interrupted()  # runs whose process crashed; live processes' runs are kept
             view = ConsoleView(request=request, provider=llm.provider, json_mode=json_mode)
             outcome = await service.run(request, Origin(source="cli", user_name=getpass.getuser()), [view])
         finally:

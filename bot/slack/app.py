@@ -101,6 +101,7 @@ def build_app(
         client=client,
         tasks=tasks,
         max_variations=settings.max_variations,
+        emoji=settings.favourite_emoji,
         slack_host=slack_host(settings.slack_api_url),
     )
     register_events(app, store=repository, emoji=settings.favourite_emoji, tasks=tasks)

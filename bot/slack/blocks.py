@@ -81,7 +81,7 @@ def _sections(raw: str) -> list[Block]:
 
 def _heading(subtask: Subtask) -> str:
     """A plain_text heading: Slack does not decode entities there, so angle brackets become look-alikes."""
-    name = (subtask.type or "Variation").replace("<", "‹").replace(">", "›")
+    name = (subtask.type or "Variation").replace("<", "\u2039").replace(">", "\u203a")
     return shorten(f"{subtask.position}. {name}", HEADER_LIMIT)
 
 
@@ -210,9 +210,31 @@ def error_text(error: str) -> str:
     return f":x: copybot could not write this copy: {escape(shorten(error, 1_000))} Try `/copy` again in a minute."
 
 
+def private_copy(variations: Sequence[Variation]) -> SlackMessage:
+    """Every written variation in one ephemeral message, for a channel the bot cannot post in (<= 50 blocks)."""
+    intro = ":lock: Only you can see this. I could not post in the channel, so here is your copy:"
+    blocks: list[Block] = [_section(intro)]
+    for variation in sorted(variations, key=lambda v: v.subtask.position):
+        label = _heading(variation.subtask)
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": label}})
+        blocks.extend(_sections(variation.text))
+    if len(blocks) > MESSAGE_BLOCK_LIMIT:
+        blocks = [*blocks[: MESSAGE_BLOCK_LIMIT - 1], _context("… too long for one message; the rest is stored.")]
+    text = "\n\n".join(f"{v.subtask.position}. {escape(v.text)}" for v in variations)
+    return SlackMessage(text=shorten_fallback(text), blocks=tuple(blocks))
+
+
+def unposted_text(written: int) -> str:
+    """The run worked but Slack refused the thread (not a membership problem)."""
+    return (
+        f":warning: I wrote {written} variation(s) and stored them, but Slack refused my messages here "
+        "(the bot's log says why). Find the run with `/copy history`, or ask an admin to run `copybot history`."
+    )
+
+
 def not_in_channel_text(channel_id: str) -> str:
     return (
         f":no_entry: I can't post in <#{channel_id}> because I'm not a member of it. "
         "Invite me with `/invite @copybot` (or open the channel's details > Integrations > Add apps), "
-        "then run `/copy` again. Your copy is still being written and is kept in `/copy history`."
+        "then run `/copy` again. Meanwhile I'm still writing this copy and will send it to you privately here."
     )

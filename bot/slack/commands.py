@@ -20,7 +20,7 @@ from bot.errors import CopybotError
 from bot.service import CopyService, Origin
 from bot.slack.blocks import ParentState, error_text, escape, shorten
 from bot.slack.history import HistoryStore, history_blocks
-from bot.slack.parsing import USAGE, Copy, Help, History, parse_command
+from bot.slack.parsing import Copy, Help, History, parse_command, usage
 from bot.slack.sink import SlackThread, ThreadStore
 from bot.slack.tasks import BackgroundTasks
 from bot.workflow.types import CopyRequest, RunFinished
@@ -42,6 +42,7 @@ def register_commands(
     client: AsyncWebClient,
     tasks: BackgroundTasks,
     max_variations: int,
+    emoji: tuple[str, ...],
     slack_host: str,
 ) -> None:
     async def copy_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
@@ -51,7 +52,7 @@ def register_commands(
             await ack(text=f":warning: {escape(str(exc))}")
             return
         if isinstance(parsed, Help):
-            await ack(text=USAGE)
+            await ack(text=usage(emoji, max_variations))
         elif isinstance(parsed, History):
             await _history(ack, command, parsed, repository, slack_host)
         elif isinstance(parsed, Copy):
@@ -59,8 +60,10 @@ def register_commands(
                 await ack(text=":construction: copybot is restarting; try again in a minute.")
                 return
             product = escape(shorten(parsed.request.product, 200))
-            await ack(text=f":hourglass_flowing_sand: Writing copy for *{product}*… the plan and each variation "
-                      "will appear in a thread here.")  # fmt: skip
+            await ack(
+                text=f":hourglass_flowing_sand: Writing copy for *{product}*… the plan and each variation "
+                "will appear in a thread here."
+            )
             thread = SlackThread(
                 client, repository, respond, channel=str(command["channel_id"]), state=_state(parsed.request, command)
             )

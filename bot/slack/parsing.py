@@ -16,18 +16,32 @@ from bot.workflow.types import MAX_VARIATIONS, MIN_VARIATIONS, CopyRequest
 
 HISTORY_DEFAULT = 10
 HISTORY_MAX = 30
-_KEYS = {"audience": "audience", "for": "audience", "features": "features", "feature": "features",
-         "tone": "tone", "variations": "variations"}  # fmt: skip
+_KEYS = {
+    "audience": "audience",
+    "for": "audience",
+    "features": "features",
+    "feature": "features",
+    "tone": "tone",
+    "variations": "variations",
+}
 _OPTION = re.compile(r"(?:^|(?<=[\s,;|]))(" + "|".join(_KEYS) + r")\s*:", re.IGNORECASE)
 _SLACK_ENTITY = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
-USAGE = """*How to use /copy*
-`/copy <product> [audience: ...] [features: a, b, c] [tone: ...] [variations: 1-5]`
-  e.g. `/copy Eco water bottle audience: hikers features: BPA-free, keeps drinks cold 24h tone: playful variations: 3`
-  I post the plan as a thread here, then each variation as a reply the moment it is written.
-  React with :star: (or :+1: :heart: :white_check_mark:) or press *Pick* to vote for your favourite.
-`/copy history [N] [mine] [search words]`: this channel's last N runs (default 10), only yours with `mine`.
-`/copy help`: this message."""
+
+def usage(emoji: tuple[str, ...], max_variations: int = MAX_VARIATIONS) -> str:
+    """The `/copy help` text (Slack mrkdwn)."""
+    reactions = " ".join(f":{e}:" for e in emoji)
+    return (
+        "*How to use /copy*\n"
+        f"`/copy <product> [audience: ...] [features: a, b, c] [tone: ...] [variations: 1-{max_variations}]`\n"
+        "  e.g. `/copy Eco water bottle audience: hikers features: BPA-free, keeps drinks cold 24h "
+        "tone: playful variations: 3`\n"
+        "  I post the plan as a thread here, then each variation as a reply the moment it is written.\n"
+        f"  React with {reactions} or press *Pick this one* to vote for your favourite (one per person).\n"
+        "`/copy history [N] [mine] [search words]`: this channel's last N runs (default 10, at most 30); "
+        "`mine`: only yours; in a DM with me: all of yours.\n"
+        "`/copy help`: this message."
+    )
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ async def serve(settings: Settings, *, use_socket: bool) -> None:
         repository = await open_repository(settings.database_url)
         stack.push_async_callback(repository.aclose)
         service = CopyService(Workflow(llm, WorkflowConfig.from_settings(settings)), repository)
-        await service.recover_interrupted()  # runs a crash cut short before this start
+        await stack.enter_async_context(service.recovering())  # crashed runs: now, then every few minutes
         session = await stack.enter_async_context(aiohttp.ClientSession())
         client = make_client(settings, session)
         await _auth_test(client)
@@ -99,7 +99,10 @@ async def serve(settings: Settings, *, use_socket: bool) -> None:
             await stack.enter_async_context(socket_mode(app, settings.slack_app_token))
             log.warning("copybot is connected to Slack over Socket Mode")
         else:
-            url = await stack.enter_async_context(http_server(web_app(app, tasks), "0.0.0.0", settings.port))
+            try:
+                url = await stack.enter_async_context(http_server(web_app(app, tasks), "0.0.0.0", settings.port))
+            except OSError as exc:
+                raise ConfigError(f"Cannot listen on port {settings.port}: {exc.strerror}.", hint="Set PORT.") from None
             log.warning("copybot listens on %s%s", url, EVENTS_PATH)
         await stop.wait()
         log.warning("stopping: letting %d running run(s) finish", len(tasks))

@@ -138,7 +138,9 @@ class _Run:
         self.request = request
         self.emit = emit
         self.builder = PlanBuilder(request.max_variations)
-        self.semaphore = asyncio.Semaphore(self.config.max_concurrency)
+        # a local model serialises its calls anyway: waiting here, outside the timeout, keeps each worker's
+        # timeout for its own generation rather than for the queue ahead of it
+        self.semaphore = asyncio.Semaphore(1 if self.llm.provider == "local" else self.config.max_concurrency)
         self.analysis_sent = False
         self.copies: dict[str, int] = {}  # each written copy (_copy_key) -> its position
         self.succeeded = 0

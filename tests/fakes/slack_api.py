@@ -5,7 +5,7 @@ It speaks Slack's wire format: `POST /api/<method>` with a form or JSON body and
 with HTTP 200, and HTTP 429 + Retry-After when told to. It records every call
 (`calls`), keeps the messages it accepted (`messages`), enforces Slack's size
 limits (msg_too_long, invalid_blocks), can refuse channels (not_in_channel,
-channel_not_found), serves response_url endpoints (`response_url(name)`), and a
+channel_not_found) or any call (`refuse`), serves response_url endpoints (`response_url(name)`), and a
 Socket Mode websocket (`apps.connections.open` returns its URL).
 """
 
@@ -65,6 +65,7 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
         self._rate_limits: dict[str, list[int]] = defaultdict(list)
+        self._refusals: dict[str, list[str]] = defaultdict(list)
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_connected = asyncio.Event()
@@ -82,6 +83,10 @@ class FakeSlack:
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next `times` calls of `method` with HTTP 429 and Retry-After."""
         self._rate_limits[method].extend([retry_after] * times)
+
+    def refuse(self, method: str, error: str, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
+        self._refusals[method].extend([error] * times)
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -160,6 +165,8 @@ class FakeSlack:
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != expected:
             body: dict[str, Any] = {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        elif self._refusals[method]:
+            body = {"ok": False, "error": self._refusals[method].pop(0)}
         else:
             body = self._answer(method, params)
         await self._notify()
@@ -171,8 +178,15 @@ class FakeSlack:
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "copybot",
-                    "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BBOT"}  # fmt: skip
+            return {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": "Acme",
+                "user": "copybot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": "BBOT",
+            }
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
         if method in _MESSAGE_METHODS:

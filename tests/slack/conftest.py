@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -39,6 +40,12 @@ def plan_reply(styles: tuple[str, ...] = STYLES, analysis: str = "Hikers want li
 
 def default_worker(record: Recorded) -> str:
     return f"<response>{tag_text(record.prompt, 'style')} copy for {tag_text(record.prompt, 'product')}</response>"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def sign(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
@@ -99,21 +106,23 @@ class Sender:
         response: str = "r1",
     ) -> str:
         self._ids += 1
-        return urlencode({
-            "token": "deprecated-verification-token",
-            "team_id": team_id,
-            "team_domain": "acme",
-            "channel_id": channel_id,
-            "channel_name": "directmessage" if channel_id.startswith("D") else "marketing",
-            "user_id": user_id,
-            "user_name": user_name,
-            "command": "/copy",
-            "text": text,
-            "api_app_id": "A1",
-            "is_enterprise_install": "false",
-            "response_url": self.fake.response_url(response),
-            "trigger_id": f"trigger.{self._ids}",
-        })
+        return urlencode(
+            {
+                "token": "deprecated-verification-token",
+                "team_id": team_id,
+                "team_domain": "acme",
+                "channel_id": channel_id,
+                "channel_name": "directmessage" if channel_id.startswith("D") else "marketing",
+                "user_id": user_id,
+                "user_name": user_name,
+                "command": "/copy",
+                "text": text,
+                "api_app_id": "A1",
+                "is_enterprise_install": "false",
+                "response_url": self.fake.response_url(response),
+                "trigger_id": f"trigger.{self._ids}",
+            }
+        )
 
     async def command(self, text: str, **fields: Any) -> Answer:
         return await self.post(self.command_body(text, **fields), "application/x-www-form-urlencoded")
@@ -149,19 +158,20 @@ class Bot:
     service: CopyService
 
 
-def make_settings(slack: FakeSlack, llm_url: str, database_url: str, **extra: str) -> Settings:
-    return Settings.from_env({
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "ANTHROPIC_API_KEY": "sk-ant-test",
-        "ANTHROPIC_BASE_URL": llm_url,
-        "DATABASE_URL": database_url,
-        "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
-        "COPYBOT_WORKER_MODEL": WORKER,
-        "COPYBOT_LLM_MAX_RETRIES": "0",
-        **extra,
-    })
+def make_settings(slack: FakeSlack, llm_url: str, database_url: str) -> Settings:
+    return Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "ANTHROPIC_API_KEY": "sk-ant-test",
+            "ANTHROPIC_BASE_URL": llm_url,
+            "DATABASE_URL": database_url,
+            "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
+            "COPYBOT_WORKER_MODEL": WORKER,
+            "COPYBOT_LLM_MAX_RETRIES": "0",
+        }
+    )
 
 
 @pytest.fixture

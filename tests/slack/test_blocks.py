@@ -60,7 +60,11 @@ def test_parse_copy_options() -> None:
     )
     assert isinstance(parsed, Copy)
     request = parsed.request
-    assert (request.product, request.audience, request.features) == ("Eco bottle & cap", "@ann's hikers", ("BPA-free", "light"))
+    assert (request.product, request.audience, request.features) == (
+        "Eco bottle & cap",
+        "@ann's hikers",
+        ("BPA-free", "light"),
+    )
     assert (request.tone, request.max_variations) == ("playful", 2)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.fakes.anthropic_api import Recorded, Reply, tag_text
 from tests.fakes.slack_api import MAX_SECTION_TEXT, FakeSlack
-from tests.slack.conftest import ORCHESTRATOR, STYLES, WORKER, Bot
+from tests.slack.conftest import ORCHESTRATOR, STYLES, WORKER, Bot, plan_reply
 
 
 def _parent(slack: FakeSlack, channel: str = "C1") -> str:
@@ -28,9 +30,7 @@ async def test_copy_acks_then_threads_every_variation_and_stores_the_run(bot: Bo
     assert "<@U1>" in str(first_post["blocks"]) and "Eco water bottle" in str(first_post["blocks"])
     assert "Hikers want light, tough bottles." in str(first_post["blocks"])
     replies = bot.slack.thread("C1", parent_ts)
-    assert [r.blocks[0]["text"]["text"] for r in replies] == [f"{i}. {s}" for i, s in enumerate(STYLES, 1)] or {
-        r.blocks[0]["text"]["text"] for r in replies
-    } == {f"{i}. {s}" for i, s in enumerate(STYLES, 1)}
+    assert {r.blocks[0]["text"]["text"] for r in replies} == {f"{i}. {s}" for i, s in enumerate(STYLES, 1)}
     for r in replies:
         assert "copy for Eco water bottle" in str(r.blocks)
         assert any(b["type"] == "actions" for b in r.blocks)
@@ -41,13 +41,22 @@ async def test_copy_acks_then_threads_every_variation_and_stores_the_run(bot: Bo
     (run,) = page.runs
     assert (run.status, run.slack_thread_ts, run.done_count) == ("done", parent_ts, 3)
     detail = await bot.repository.run_detail(run.id)
-    assert detail is not None and (detail.audience, detail.tone, detail.features) == ("hikers", "playful", ("BPA-free", "light"))
+    assert detail is not None and (detail.audience, detail.tone, detail.features) == (
+        "hikers",
+        "playful",
+        ("BPA-free", "light"),
+    )
     assert {v.slack_ts for v in detail.variations} == {r.ts for r in replies}
 
 
 async def test_each_variation_is_posted_the_moment_it_is_written(bot: Bot) -> None:
-    bot.llm.on(WORKER, lambda r: Reply(f"<response>{tag_text(r.prompt, 'style')}</response>",
-                                       latency_s=1.5 if tag_text(r.prompt, "style") == "urgent" else 0.0))  # fmt: skip
+    bot.llm.on(
+        WORKER,
+        lambda r: Reply(
+            f"<response>{tag_text(r.prompt, 'style')}</response>",
+            latency_s=1.5 if tag_text(r.prompt, "style") == "urgent" else 0.0,
+        ),
+    )
     await bot.send.command("Eco water bottle")
     await bot.slack.wait_for(lambda: len(bot.slack.calls_to("chat.postMessage")) == 3, within=3)
     assert len(bot.slack.calls_to("chat.postMessage")) == 3  # parent + 2 fast ones, the slow one still writing
@@ -58,8 +67,11 @@ async def test_each_variation_is_posted_the_moment_it_is_written(bot: Bot) -> No
 
 async def test_model_output_cannot_ping_or_link(bot: Bot) -> None:
     evil = "<!channel> <!here> <!everyone> hi <@U999> see <https://evil.example|click> & more"
-    bot.llm.on(ORCHESTRATOR, f"<analysis>{evil}</analysis><tasks><task><type>a <!here></type>"
-                             f"<description>{evil}</description></task></tasks>")  # fmt: skip
+    bot.llm.on(
+        ORCHESTRATOR,
+        f"<analysis>{evil}</analysis><tasks><task><type>a <!here></type>"
+        f"<description>{evil}</description></task></tasks>",
+    )
     bot.llm.on(WORKER, f"<response>{evil}</response>")
     await bot.send.command("Eco water bottle")
     await bot.tasks.join()
@@ -77,7 +89,7 @@ async def test_model_output_cannot_ping_or_link(bot: Bot) -> None:
 async def test_long_copy_is_split_within_slack_limits(bot: Bot) -> None:
     paragraph = "Light as air & tough as nails. " * 40
     long_copy = "\n\n".join([paragraph] * 40)  # about 50,000 characters
-    bot.llm.on(ORCHESTRATOR, "<analysis>x</analysis><tasks><task><type>long</type><description>d</description></task></tasks>")
+    bot.llm.on(ORCHESTRATOR, plan_reply(("long",), analysis="x"))
     bot.llm.on(WORKER, f"<response>{long_copy}</response>")
     await bot.send.command("Eco water bottle")
     await bot.tasks.join()
@@ -105,10 +117,22 @@ async def test_not_in_channel_tells_the_requester_how_to_fix_it_and_keeps_the_ru
     bot.slack.not_in_channel.add("C1")
     await bot.send.command("Eco water bottle", response="fix")
     await bot.tasks.join()
-    (message,) = bot.slack.responses["fix"]
-    assert "/invite @copybot" in message["text"] and message["response_type"] == "ephemeral"
+    how_to, copy = bot.slack.responses["fix"]
+    assert "/invite @copybot" in how_to["text"] and how_to["response_type"] == "ephemeral"
+    assert copy["response_type"] == "ephemeral" and not copy["replace_original"]
+    assert all(f"{style} copy for Eco water bottle" in str(copy["blocks"]) for style in STYLES)
     assert len(bot.slack.calls_to("chat.postMessage")) == 1  # gave up after the first refusal
     (run,) = (await bot.repository.recent_runs("T1", channel_id="C1")).runs
+    assert (run.status, run.done_count) == ("done", 3)
+
+
+async def test_a_refused_thread_still_tells_the_requester_where_the_copy_is(bot: Bot) -> None:
+    bot.slack.refuse("chat.postMessage", "invalid_blocks")
+    await bot.send.command("Eco water bottle", response="lost")
+    await bot.tasks.join()
+    (message,) = bot.slack.responses["lost"]
+    assert "I wrote 3 variation(s) and stored them" in message["text"] and "/copy history" in message["text"]
+    (run,) = (await bot.repository.recent_runs("T1")).runs
     assert (run.status, run.done_count) == ("done", 3)
 
 
@@ -158,3 +182,19 @@ async def test_shutdown_lets_runs_finish_then_marks_the_rest_interrupted(bot: Bo
     assert (run.status, run.error) == ("failed", "interrupted")
     answer = await bot.send.command("Another product")
     assert "restarting" in answer.body["text"]
+
+
+async def test_a_slow_slack_never_stalls_the_run(bot: Bot) -> None:
+    bot.slack.latency_s = 0.3  # every Web API call takes 0.3 s: posting this run takes about 2 s
+    await bot.send.command("Eco water bottle")
+
+    for _ in range(250):
+        if [r.status for r in (await bot.repository.recent_runs("T1")).runs] == ["done"]:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("the run was not stored as done within 5 s")
+    assert len(bot.slack.messages) < 4  # the run was written and stored while its posts were still going out
+    await bot.tasks.join()
+    replies = bot.slack.thread("C1", _parent(bot.slack))
+    assert [r.blocks[0]["text"]["text"] for r in replies] == [f"{i}. {s}" for i, s in enumerate(STYLES, 1)]

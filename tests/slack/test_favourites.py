@@ -72,29 +72,41 @@ async def test_other_messages_and_emoji_are_ignored(bot: Bot, thread: tuple[int,
 
 
 async def test_votes_of_several_users_count_separately(bot: Bot, thread: tuple[int, str, list[Message]]) -> None:
-    run_id, _, replies = thread
+    _, _, replies = thread
     for i, user in enumerate(("U2", "U3", "U4")):
         await bot.send.event(reaction("reaction_added", replies[2].ts, user=user), event_id=f"Ev{i}")
     (run,) = (await bot.repository.recent_runs("T1")).runs
     assert (run.favourite_position, run.favourite_votes) == (3, 3)
 
 
-def pick(message: Message, *, user: str = "U2", response: str = "pick") -> dict[str, Any]:
+def pick(message: Message, response_url: str, *, user: str = "U2") -> dict[str, Any]:
     return {
         "type": "block_actions",
         "user": {"id": user, "username": "bob", "name": "bob", "team_id": "T1"},
         "api_app_id": "A1",
         "token": "deprecated-verification-token",
-        "container": {"type": "message", "message_ts": message.ts, "channel_id": "C1", "is_ephemeral": False,
-                      "thread_ts": message.thread_ts},  # fmt: skip
+        "container": {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": "C1",
+            "is_ephemeral": False,
+            "thread_ts": message.thread_ts,
+        },
         "trigger_id": "trigger.1",
         "team": {"id": "T1", "domain": "acme"},
         "channel": {"id": "C1", "name": "marketing"},
         "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
-        "response_url": f"{'{url}'}/{response}",
-        "actions": [{"action_id": PICK_ACTION, "block_id": message.blocks[-1]["block_id"], "type": "button",
-                     "value": message.blocks[-1]["elements"][0]["value"], "action_ts": "1700000200.000001",
-                     "text": {"type": "plain_text", "text": "Pick"}}],  # fmt: skip
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": PICK_ACTION,
+                "block_id": message.blocks[-1]["block_id"],
+                "type": "button",
+                "value": message.blocks[-1]["elements"][0]["value"],
+                "action_ts": "1700000200.000001",
+                "text": {"type": "plain_text", "text": "Pick"},
+            }
+        ],
     }
 
 
@@ -102,15 +114,11 @@ async def test_the_pick_button_sets_and_moves_the_users_favourite(
     bot: Bot, thread: tuple[int, str, list[Message]]
 ) -> None:
     run_id, _, replies = thread
-    payload = pick(replies[0])
-    payload["response_url"] = bot.slack.response_url("pick")
-    answer = await bot.send.action(payload)
+    answer = await bot.send.action(pick(replies[0], bot.slack.response_url("pick")))
     assert answer.status == 200
     await bot.slack.wait_for(lambda: len(bot.slack.responses["pick"]) == 1)
     assert "1. playful" in bot.slack.responses["pick"][0]["text"]
     assert await votes(bot.repository, run_id) == {1: [("U2", "button")]}
-    payload = pick(replies[1])
-    payload["response_url"] = bot.slack.response_url("pick")
-    await bot.send.action(payload)
+    await bot.send.action(pick(replies[1], bot.slack.response_url("pick")))
     await bot.slack.wait_for(lambda: len(bot.slack.responses["pick"]) == 2)
     assert await votes(bot.repository, run_id) == {2: [("U2", "button")]}

@@ -56,8 +56,14 @@ async def test_history_shows_the_favourite_and_its_votes(bot: Bot) -> None:
     assert detail is not None
     technical = next(v for v in detail.variations if v.type == "technical")
     for i, user in enumerate(("U2", "U3")):
-        event = {"type": "reaction_added", "user": user, "reaction": "heart", "item_user": "UBOT",
-                 "item": {"type": "message", "channel": "C1", "ts": technical.slack_ts}, "event_ts": "1.2"}  # fmt: skip
+        event = {
+            "type": "reaction_added",
+            "user": user,
+            "reaction": "heart",
+            "item_user": "UBOT",
+            "item": {"type": "message", "channel": "C1", "ts": technical.slack_ts},
+            "event_ts": "1.2",
+        }
         await bot.send.event(event, event_id=f"Ev{i}")
     text = (await bot.send.command("history")).body["text"]
     assert "technical (2 votes)" in text

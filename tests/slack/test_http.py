@@ -47,7 +47,9 @@ async def test_help_and_empty_command_show_usage_without_a_model_call(bot: Bot) 
     for text in ("help", "", "   "):
         answer = await bot.send.command(text)
         assert answer.status == 200
-        assert "/copy history" in answer.body["text"]
+        assert (
+            "/copy history" in answer.body["text"] and ":star: :+1: :heart: :white_check_mark:" in answer.body["text"]
+        )
     await bot.tasks.join()
     assert bot.llm.requests == []
     assert bot.slack.calls_to("chat.postMessage") == []
@@ -59,3 +61,9 @@ async def test_malformed_options_are_explained_without_a_model_call(bot: Bot) ->
     assert "variations: 9" in answer.body["text"] and "1 to 5" in answer.body["text"]
     await bot.tasks.join()
     assert bot.llm.requests == []
+
+
+async def test_the_events_url_answers_slacks_url_verification(bot: Bot) -> None:
+    body = '{"token": "deprecated-verification-token", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"}'
+    answer = await bot.send.post(body, "application/json")
+    assert answer.status == 200 and answer.body == {"challenge": "3eZbrw1aBm2rZgRNFdxV"}

@@ -25,11 +25,13 @@ def test_missing_tokens_name_every_variable_and_the_readme_section() -> None:
 
 
 def test_malformed_tokens_are_named_but_never_shown() -> None:
-    settings = Settings.from_env({
-        "SLACK_BOT_TOKEN": "xapp-wrong-kind-of-token-1234",
-        "SLACK_APP_TOKEN": "xoxb-swapped-9876",
-        "SLACK_SIGNING_SECRET": "not hex at all, secret-5555",
-    })
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xapp-wrong-kind-of-token-1234",
+            "SLACK_APP_TOKEN": "xoxb-swapped-9876",
+            "SLACK_SIGNING_SECRET": "not hex at all, secret-5555",
+        }
+    )
     for socket_mode in (False, True):
         with pytest.raises(ConfigError) as error:
             check_tokens(settings, socket_mode=socket_mode)
@@ -51,7 +53,9 @@ async def test_a_refused_token_stops_serve_at_startup_without_showing_it(bot: Bo
 async def test_no_secret_in_the_logs_of_a_whole_session(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     body = bot.send.command_body("Eco water bottle")
-    assert (await bot.send.post(body, "application/x-www-form-urlencoded", signature=sign(body, "1", "ab" * 16))).status == 401
+    assert (
+        await bot.send.post(body, "application/x-www-form-urlencoded", signature=sign(body, "1", "ab" * 16))
+    ).status == 401
     bot.slack.rate_limit("chat.update", retry_after=0)
     await bot.send.command("Eco water bottle")
     await bot.send.command("history")

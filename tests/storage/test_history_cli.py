@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.service import Origin
 from bot.workflow import CopyRequest, Plan, RunFinished, Variation
-from storage import open_repository
+from storage import migrate, open_repository
 from tests.storage.test_repository import SUBTASKS, call
 
 
@@ -137,11 +137,11 @@ def test_db_upgrade_and_current(
     code, out, _ = run_cli(capsys, "db", "current")
     assert code == 0 and "schema empty" in out and "run `copybot db upgrade`" in out
     code, out, _ = run_cli(capsys, "db", "upgrade")
-    assert code == 0 and out.strip().endswith("schema 0001 (upgraded from empty).")
+    assert code == 0 and out.strip().endswith(f"schema {migrate.head()} (upgraded from empty).")
     _, out, _ = run_cli(capsys, "db", "upgrade")
-    assert out.strip().endswith("schema 0001 (already up to date).")
+    assert out.strip().endswith(f"schema {migrate.head()} (already up to date).")
     _, out, _ = run_cli(capsys, "db", "current")
-    assert out.strip().endswith("schema 0001 (up to date).")
+    assert out.strip().endswith(f"schema {migrate.head()} (up to date).")
     _, out, _ = run_cli(capsys, "history")
     assert out.startswith("No runs yet.")
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, Table, inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.errors import SchemaTooNew, StorageError
@@ -39,7 +42,7 @@ def _differences(connection: Connection) -> list[object]:
 def _trigram_available(connection: Connection) -> bool:
     if connection.dialect.name != "postgresql":
         return False
-    return connection.scalar(text("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'")) == 1
+    return bool(connection.scalar(text("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'")) == 1)
 
 
 def _indexes(connection: Connection) -> set[str]:
@@ -69,6 +72,70 @@ async def test_downgrade_and_upgrade_round_trip(database_url: str) -> None:
     try:
         run_id = await repository.start_run(CopyRequest("bottle"), SLACK)
         assert (await repository.recent_runs("T1")).runs[0].id == run_id
+    finally:
+        await repository.aclose()
+
+
+def _run_columns(connection: Connection) -> set[str]:
+    return {column["name"] for column in inspect(connection).get_columns("runs")}
+
+
+async def test_0002_downgrades_to_0001_and_back(database_url: str) -> None:
+    await migrate.upgrade(database_url)
+    await migrate.downgrade(database_url, "0001")
+    assert await migrate.current(database_url) == "0001"
+    assert not {"runner", "heartbeat_at"} & await _sync(database_url, _run_columns)  # type: ignore[operator]
+    await migrate.upgrade(database_url)
+    assert {"runner", "heartbeat_at"} <= await _sync(database_url, _run_columns)  # type: ignore[operator]
+    assert await _sync(database_url, _differences) == []
+
+
+async def test_a_database_at_0001_with_runs_upgrades_to_head_keeping_them(database_url: str) -> None:
+    await migrate.upgrade(database_url, "0001")
+    created = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    finished = created + timedelta(minutes=1)
+    base = {
+        "source": "slack", "team_id": "T1", "channel_id": "C1", "user_id": "U1", "user_name": "ana",
+        "product": "bottle", "audience": "hikers", "features": ["light"], "tone": "warm", "max_variations": 3,
+        "analysis": "", "error": "", "slack_channel": "C1", "slack_thread_ts": "1.1", "created_at": created,
+        "input_tokens": 10, "output_tokens": 5, "cache_read_tokens": 0, "cache_write_tokens": 0,
+        "estimated_cost_usd": 0.5,
+    }  # fmt: skip
+
+    def seed(connection: Connection) -> list[int]:
+        runs = Table("runs", MetaData(), autoload_with=connection)
+        variations = Table("variations", MetaData(), autoload_with=connection)
+        ids = [
+            connection.execute(runs.insert().values(**base, **values).returning(runs.c.id)).scalar_one()
+            for values in ({"status": "done", "finished_at": finished}, {"status": "writing", "finished_at": None})
+        ]
+        variation = {
+            "run_id": ids[0], "position": 1, "type": "benefit-led", "description": "d", "text": "Drink.",
+            "status": "done", "error": "", "truncated": False, "slack_ts": "1.2", "model": "m", "input_tokens": 1,
+            "output_tokens": 2, "latency_ms": 3,
+        }  # fmt: skip
+        connection.execute(variations.insert(), [variation])
+        return ids
+
+    done_id, writing_id = cast(list[int], await _sync(database_url, seed))
+    repository = await open_repository(database_url)  # upgrades to head
+    try:
+        assert await migrate.current(database_url) == migrate.head()
+        done = await repository.run_detail(done_id)
+        assert done is not None
+        assert (done.product, done.features, done.status, done.created_at, done.finished_at) == (
+            "bottle",
+            ("light",),
+            "done",
+            created,
+            finished,
+        )
+        assert (done.runner, done.heartbeat_at, done.estimated_cost_usd) == ("", finished, 0.5)
+        assert [(v.position, v.text, v.slack_ts) for v in done.variations] == [(1, "Drink.", "1.2")]
+        writing = await repository.run_detail(writing_id)
+        assert writing is not None and (writing.runner, writing.heartbeat_at) == ("", created)
+        assert await repository.mark_interrupted(stale_after=timedelta(hours=1)) == 1  # judged by its age alone
+        assert await repository.start_run(CopyRequest("lamp"), SLACK) > writing_id
     finally:
         await repository.aclose()
 

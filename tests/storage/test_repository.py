@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -187,8 +188,10 @@ async def test_mark_interrupted_fails_unfinished_runs_only(repository: Repositor
     writing = await _run_with_variations(repository)
     await repository.record_variation_done(writing, Variation(SUBTASKS[0], "copy", False, call(1)))
 
-    assert await repository.mark_interrupted() == 2
-    assert await repository.mark_interrupted() == 0
+    assert await repository.mark_interrupted(stale_after=timedelta(hours=1)) == 0  # this live process runs them
+    await asyncio.sleep(0.01)
+    assert await repository.mark_interrupted(stale_after=timedelta(0)) == 2  # silent for longer than allowed
+    assert await repository.mark_interrupted(stale_after=timedelta(0)) == 0
     assert (await detail(repository, finished)).status == "done"
     for run_id in (planning, writing):
         run = await detail(repository, run_id)

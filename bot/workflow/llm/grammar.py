@@ -6,11 +6,12 @@ names on its own; sampled under `plan_grammar` it can do nothing else:
 - an analysis, then 2-5 tasks, each a `<type>` and a one-line `<description>`;
 - every type comes from STYLES, in the order given, so the styles of a plan
   are always distinct (the caller shuffles the order for variety);
-- each description starts with a lead naming its style, which keeps a small
-  model on the subject instead of echoing the prompt's instructions;
+- the analysis and each description start with a lead (`This product`, or
+  one naming the style), which keeps a small model on the subject instead of
+  echoing the prompt's instructions;
 - free text excludes `<` and `>`, so the model cannot open a tag of its own,
-  and every field has a length bound, so a plan always closes well within
-  PLAN_MAX_TOKENS.
+  fields are whole sentences of bounded length, so a plan always closes well
+  within PLAN_MAX_TOKENS and no description stops mid-sentence.
 
 A worker's copy stays free text: `response_grammar` only wraps it in the
 `<response>` tags the worker prompt asks for, keeps markup out (a small model
@@ -33,8 +34,8 @@ STYLES: dict[str, str] = {
 }
 MIN_TASKS = 2
 MAX_TASKS = 5
-ANALYSIS_CHARS = (40, 400)
-DESCRIPTION_CHARS = (20, 160)
+SENTENCE_CHARS = (10, 200)  # analysis: 1-3 sentences; a description: one sentence after its lead
+ANALYSIS_SENTENCES = 3
 PLAN_MAX_TOKENS = 640  # above the longest plan the grammar admits, so a constrained plan is never cut off
 RESPONSE_CHARS = (80, 1400)
 RESPONSE_MAX_TOKENS = 450  # above the longest response the grammar admits (about 350 tokens)
@@ -45,7 +46,7 @@ def _literal(text: str) -> str:
 
 
 def plan_grammar(styles: Sequence[str] = tuple(STYLES), min_tasks: int = MIN_TASKS, max_tasks: int = MAX_TASKS) -> str:
-    """GBNF admitting `<analysis>..</analysis><tasks><task><type>..</type><description>..</description></task>..</tasks>`.
+    """GBNF admitting `<analysis>..</analysis><tasks><task><type>..</type><description>..</description></task>..`.
 
     Rule `s<i>c<n>` reads the rest of the task list when `n` tasks are written and the next style may be
     `styles[i]` or a later one: write a task in style i, or skip it.
@@ -53,9 +54,10 @@ def plan_grammar(styles: Sequence[str] = tuple(STYLES), min_tasks: int = MIN_TAS
     if not 1 <= min_tasks <= max_tasks <= len(styles):
         raise ValueError(f"cannot plan {min_tasks}-{max_tasks} tasks from {len(styles)} styles")
     rules = [
-        'root ::= "<analysis>\\n" analysis "\\n</analysis>\\n<tasks>\\n" s0c0 "</tasks>"',
-        f"analysis ::= [^<>\\n] [^<>]{{{ANALYSIS_CHARS[0] - 1},{ANALYSIS_CHARS[1] - 1}}}",
-        f"description ::= [^<>\\n]{{{DESCRIPTION_CHARS[0]},{DESCRIPTION_CHARS[1]}}}",
+        'root ::= "<analysis>\\nThis product " analysis "\\n</analysis>\\n<tasks>\\n" s0c0 "</tasks>"',
+        f'analysis ::= sentence (" " sentence){{0,{ANALYSIS_SENTENCES - 1}}}',
+        "description ::= sentence",
+        f"sentence ::= [^<>\\n.!?]{{{SENTENCE_CHARS[0]},{SENTENCE_CHARS[1]}}} [.!?]",
     ]
     for i, style in enumerate(styles):
         lead = STYLES.get(style, f"Write {style} copy that")

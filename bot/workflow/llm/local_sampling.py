@@ -94,7 +94,8 @@ class GrammarSampler:
         self._array.sorted = False
         self._ll.llama_sampler_apply(self._grammar, ctypes.byref(self._array))
         logits = self._data["logit"][:count]
-        return self._data["id"][:count][np.isfinite(logits)].copy()
+        admitted: npt.NDArray[np.intc] = self._data["id"][:count][np.isfinite(logits)].copy()
+        return admitted
 
     def _draw(self, ids: npt.NDArray[np.intc], scores: Scores) -> int:
         """Temperature, then nucleus (top-p) sampling among `ids`."""

@@ -1,0 +1,48 @@
+"""The GBNF grammars' shape (no model needed; test_local.py samples plans under them)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.workflow.llm.grammar import MAX_TASKS, MIN_TASKS, STYLES, plan_grammar, response_grammar
+
+
+def rules(gbnf: str) -> dict[str, str]:
+    return dict(line.split(" ::= ", 1) for line in gbnf.splitlines())
+
+
+def test_every_rule_used_is_defined_and_every_style_has_one_task_rule() -> None:
+    grammar = rules(plan_grammar())
+    used = {name for body in grammar.values() for name in re.findall(r"\b([a-z]+\d*(?:c\d+)?)\b", _unquoted(body))}
+    assert used <= set(grammar)
+    tasks = [body for name, body in grammar.items() if name.startswith("task")]
+    assert len(tasks) == len(STYLES)
+    assert all(sum(f"<type>{style}</type>" in body for body in tasks) == 1 for style in STYLES)
+
+
+def test_the_task_list_admits_min_to_max_tasks_in_the_given_order() -> None:
+    grammar = rules(plan_grammar(["x", "y", "z"], min_tasks=2, max_tasks=2))
+    assert grammar["s0c0"] == "task0 s1c1 | s1c0"  # x, or skip it
+    assert grammar["s1c0"] == "task1 s2c1"  # y is needed now: two tasks from the three
+    assert grammar["s2c2"] == '""' and grammar["s3c2"] == '""'  # two written: the list ends
+
+
+def test_shuffled_styles_keep_their_own_leads() -> None:
+    grammar = plan_grammar(["premium", "technical"], max_tasks=2)
+    assert grammar.index("<type>premium</type>") < grammar.index("<type>technical</type>")
+    assert f"<description>{STYLES['premium']} " in grammar
+
+
+def test_impossible_bounds_are_refused() -> None:
+    with pytest.raises(ValueError, match="cannot plan"):
+        plan_grammar(["only-one"], min_tasks=MIN_TASKS, max_tasks=MAX_TASKS)
+
+
+def test_a_worker_reply_is_wrapped_free_text() -> None:
+    assert rules(response_grammar())["root"].startswith('"<response>\\n" [^<>\\n] [^<>]{')
+
+
+def _unquoted(body: str) -> str:
+    return re.sub(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}', " ", body)
