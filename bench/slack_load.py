@@ -1,6 +1,7 @@
 """Slack load benchmark (not a test): N concurrent /copy over HTTP against the fakes.
 
-    python bench/slack_load.py [--n 100] [--rate 200] [--ttft 0.3] [--worker-latency 0.5] [--styles 3]
+    python bench/slack_load.py [--n 100] [--rate 200] [--tokens-per-event 4] [--ttft 0.3] [--worker-latency 0.5]
+                               [--styles 3] [--database-url URL] [--profile FILE]
 
 Starts the fake Slack Web API and the fake Anthropic API in this process, runs
 the real `copybot serve` (HTTP mode, SQLite in a temporary directory) as a child
@@ -9,12 +10,17 @@ commands at once (one channel each; after a warm-up `/copy help` and one
 `/copy`, so one-time costs such as Bolt's auth.test and the SDKs' first use are
 not counted, as in steady state) and waits until every thread parent shows
 its final status. The orchestrator's plan streams at --rate tokens/s after
---ttft s; every worker answers after --worker-latency s.
+--ttft s, --tokens-per-event tokens (of ~4 characters) per SSE text_delta:
+the real API sends a few tokens per delta, not one, and the SDK's cost is per
+event, so one token per event would overstate the bot's CPU. Every worker
+answers after --worker-latency s.
 
 Prints: ack latency p50/p99 (client side); time to first variation posted, as
 measured and as overhead over its floor (t_first_task + W, from the fake's send
 times); completion time; the bot's CPU ms per run (the child's user+system CPU
-during the load / N: waiting on the model costs no CPU) and its peak RSS.
+during the load / N: waiting on the model costs no CPU) and its peak RSS. The
+fakes run in this process, not the bot's, so their CPU is not counted as the
+bot's; it is printed apart (they share the machine's cores with the bot).
 """
 
 from __future__ import annotations
@@ -86,7 +92,10 @@ async def bench(args: argparse.Namespace) -> None:
     styles = STYLES[: args.styles]
     slack = await FakeSlack().start()
     async with FakeAnthropic() as llm, aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        llm.on(ORCHESTRATOR, Reply(plan_reply(styles), latency_s=args.ttft, tokens_per_s=args.rate))
+        plan = Reply(
+            plan_reply(styles), latency_s=args.ttft, tokens_per_s=args.rate, tokens_per_event=args.tokens_per_event
+        )
+        llm.on(ORCHESTRATOR, plan)
         llm.on(
             WORKER,
             lambda r: Reply(f"<response>{tag_text(r.prompt, 'style')} copy</response>", latency_s=args.worker_latency),
@@ -139,6 +148,7 @@ async def _load(
     slack.calls.clear()
     llm.requests.clear()
     cpu_before = _cpu_seconds(pid)
+    fakes_cpu_before = time.process_time()
     started = time.monotonic()
     answers = await asyncio.gather(*(sender.command(f"Product {i}", channel_id=f"C{i}") for i in range(n)))
     refused = [a for a in answers if a.status != 200]
@@ -151,6 +161,7 @@ async def _load(
     await slack.wait_for(finished, within=args.timeout)
     completed = time.monotonic() - started
     cpu = _cpu_seconds(pid) - cpu_before
+    fakes_cpu = time.process_time() - fakes_cpu_before
     rss = _peak_rss_mb(pid)
 
     acks = [a.seconds * 1000 for a in answers]
@@ -172,7 +183,8 @@ async def _load(
     posts = len(slack.calls_to("chat.postMessage"))
     print(
         f"copybot serve under load: {n} concurrent /copy, {per_run} variations each, "
-        f"plan at {args.rate:g} tok/s after {args.ttft:g} s, workers {args.worker_latency:g} s"
+        f"plan at {args.rate:g} tok/s ({args.tokens_per_event} per event) after {args.ttft:g} s, "
+        f"workers {args.worker_latency:g} s"
     )
     print(
         f"  ack latency               p50 {_pct(acks, 0.5):7.1f} ms   p99 {_pct(acks, 0.99):7.1f} ms   "
@@ -196,6 +208,7 @@ async def _load(
     )
     print(f"  bot CPU                   {cpu * 1000 / n:7.1f} ms per run   ({cpu:.2f} s in total)")
     print(f"  bot peak RSS              {rss:7.1f} MB")
+    print(f"  fakes' CPU (not the bot's) {fakes_cpu * 1000 / n:6.1f} ms per run")
     print(f"  mean ack                  {statistics.fmean(acks):7.1f} ms")
 
 
@@ -204,6 +217,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100, help="concurrent /copy commands (default 100)")
     parser.add_argument("--styles", type=int, default=3, choices=range(1, 6), help="variations per run (default 3)")
     parser.add_argument("--rate", type=float, default=200.0, help="plan streaming rate, tokens/s (default 200)")
+    parser.add_argument(
+        "--tokens-per-event", type=int, default=4, help="plan tokens per SSE text_delta event (default 4)"
+    )
     parser.add_argument("--ttft", type=float, default=0.3, help="orchestrator time to first token, s (default 0.3)")
     parser.add_argument("--worker-latency", type=float, default=0.5, help="each worker's latency W, s (default 0.5)")
     parser.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")

@@ -35,6 +35,7 @@ from bot.workflow import (
     VariationDone,
     VariationFailed,
     VariationStarted,
+    VariationText,
     Workflow,
     WorkflowConfig,
 )
@@ -149,6 +150,8 @@ class CopyService:
                 await repository.record_analysis(run_id, event.analysis)
             case VariationStarted():
                 await repository.record_subtask(run_id, event.subtask)
+            case VariationText():  # transient (live text): VariationDone stores the final copy
+                pass
             case VariationDone():
                 await repository.record_variation_done(run_id, event.variation)
             case VariationFailed():

@@ -1,7 +1,9 @@
 """The repository: every write and read copybot makes, as async methods returning plain values.
 
-Every method opens its own short session (storage/db.py), so any number of
-concurrent tasks can share one Repository. Writes that events may repeat or
+Every read opens its own short session and every write is one transaction of
+SQLAlchemy Core statements (storage/db.py: on SQLite, writes that queue up
+together commit together), so any number of concurrent tasks can share one
+Repository. Writes that events may repeat or
 reorder are idempotent upserts: a variation can be written before the plan
 that lists it arrives (the plan streams), and a Slack retry can deliver the
 same event twice.
@@ -14,10 +16,24 @@ gone or which have not been written for longer than a live run can be silent.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, cast
+import functools
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import CursorResult, Update, case, delete, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Executable,
+    Float,
+    Integer,
+    bindparam,
+    case,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import StorageError
@@ -29,6 +45,7 @@ from storage.records import INTERRUPTED, RunDetail, RunOrigin, RunPage
 from storage.tables import Base, CallRow, FavouriteRow, ProcessedEvent, Run, VariationRow, utcnow
 
 Insert = postgresql.Insert | sqlite.Insert
+Step = tuple[Executable, dict[str, Any] | list[dict[str, Any]]]
 UNFINISHED = ("planning", "writing")
 
 
@@ -42,61 +59,63 @@ class Repository:
         await self._db.aclose()
 
     def _insert(self, table: type[Base]) -> Insert:
-        return postgresql.insert(table) if self._db.dialect == "postgresql" else sqlite.insert(table)
+        return _dialect_insert(self._db.dialect, table)
+
+    async def _write(self, *steps: Step) -> None:
+        """Execute each (statement, parameters) in order in one write transaction."""
+
+        def op(connection: Connection) -> None:
+            for statement, parameters in steps:
+                connection.execute(statement, parameters)
+
+        await self._db.transact(op)
 
     async def start_run(self, request: CopyRequest, origin: RunOrigin) -> int:
         """Store a new run (status planning) and return its id."""
-        run = Run(
-            source=origin.source,
-            team_id=origin.team_id,
-            channel_id=origin.channel_id,
-            user_id=origin.user_id,
-            user_name=origin.user_name,
-            product=request.product,
-            audience=request.audience,
-            features=list(request.features),
-            tone=request.tone,
-            max_variations=request.max_variations,
-            status="planning",
-            created_at=utcnow(),
-            runner=str(runner.current()),
-            heartbeat_at=utcnow(),
-        )
-        async with self._db.write() as session:
-            session.add(run)
-            await session.flush()
-            return run.id
+        now = utcnow()
+        row = {
+            "source": origin.source,
+            "team_id": origin.team_id,
+            "channel_id": origin.channel_id,
+            "user_id": origin.user_id,
+            "user_name": origin.user_name,
+            "product": request.product,
+            "audience": request.audience,
+            "features": list(request.features),
+            "tone": request.tone,
+            "max_variations": request.max_variations,
+            "status": "planning",
+            "created_at": now,
+            "runner": str(runner.current()),
+            "heartbeat_at": now,
+        }
+        return await self._db.transact(lambda connection: int(connection.execute(_NEW_RUN, row).scalar_one()))
 
     async def record_analysis(self, run_id: int, analysis: str) -> None:
         """The plan has begun: status writing (from planning), and the analysis when it is known."""
-        values: dict[str, Any] = {"status": case((Run.status == "planning", "writing"), else_=Run.status)}
-        if analysis:
-            values["analysis"] = analysis
-        async with self._db.write() as session:
-            await session.execute(_touch(run_id).values(**values))
+        await self._write(_analysis(run_id, analysis))
 
     async def record_subtask(self, run_id: int, subtask: Subtask) -> None:
         """A variation is being written (idempotent)."""
-        async with self._db.write() as session:
-            await session.execute(_touch(run_id))
-            await session.execute(self._subtask_insert(run_id, (subtask,)))
+        await self._write(_touch(run_id), self._subtasks(run_id, (subtask,)))
 
-    def _subtask_insert(self, run_id: int, subtasks: tuple[Subtask, ...]) -> Insert:
+    def _subtasks(self, run_id: int, subtasks: tuple[Subtask, ...]) -> Step:
         rows = [_variation_keys(run_id, s) | {"status": "writing"} for s in subtasks]
-        return self._insert(VariationRow).values(rows).on_conflict_do_nothing(index_elements=["run_id", "position"])
+        return _new_subtasks(self._db.dialect), rows
 
     async def record_plan(self, run_id: int, plan: Plan) -> None:
         """The final plan: its analysis (when not empty) and every planned variation (idempotent)."""
-        await self.record_analysis(run_id, plan.analysis)
+        steps = [_analysis(run_id, plan.analysis)]
         if plan.subtasks:
-            async with self._db.write() as session:
-                await session.execute(self._subtask_insert(run_id, plan.subtasks))
+            steps.append(self._subtasks(run_id, plan.subtasks))
+        await self._write(*steps)
 
     async def _upsert_variation(self, run_id: int, subtask: Subtask, values: dict[str, Any]) -> None:
-        statement = self._insert(VariationRow).values(**_variation_keys(run_id, subtask), **values)
-        async with self._db.write() as session:
-            await session.execute(_touch(run_id))  # the run's row first, as finish_run and mark_interrupted lock it
-            await session.execute(statement.on_conflict_do_update(index_elements=["run_id", "position"], set_=values))
+        upsert = _variation_upsert(self._db.dialect, tuple(values))
+        await self._write(
+            _touch(run_id),  # the run's row first, as finish_run and mark_interrupted lock it
+            (upsert, _variation_keys(run_id, subtask) | values),
+        )
 
     async def record_variation_done(self, run_id: int, variation: Variation) -> None:
         call = variation.call
@@ -129,49 +148,44 @@ class Repository:
     async def record_llm_call(self, run_id: int, call: LLMCall) -> None:
         """Store one model call and add its tokens and cost to the run (an unknown price makes the cost NULL)."""
         usage = call.usage
-        cost = estimate_cost(call.provider, call.model, usage)
-        async with self._db.write() as session:
-            session.add(
-                CallRow(
-                    run_id=run_id,
-                    role=call.role,
-                    position=call.position,
-                    prompt_name=call.prompt_name,
-                    prompt_sha256=call.prompt_sha256,
-                    provider=call.provider,
-                    model=call.model,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cache_read_tokens=usage.cache_read_input_tokens,
-                    cache_write_tokens=usage.cache_creation_input_tokens,
-                    duration_ms=call.duration_ms,
-                    stop_reason=call.stop_reason,
-                    error=call.error,
-                    request_id=call.request_id,
-                    created_at=utcnow(),
-                )
-            )
-            await session.execute(
-                _touch(run_id).values(
-                    input_tokens=Run.input_tokens + usage.input_tokens,
-                    output_tokens=Run.output_tokens + usage.output_tokens,
-                    cache_read_tokens=Run.cache_read_tokens + usage.cache_read_input_tokens,
-                    cache_write_tokens=Run.cache_write_tokens + usage.cache_creation_input_tokens,
-                    estimated_cost_usd=Run.estimated_cost_usd + cost if cost is not None else None,
-                )
-            )
+        now = utcnow()
+        row = {
+            "run_id": run_id,
+            "role": call.role,
+            "position": call.position,
+            "prompt_name": call.prompt_name,
+            "prompt_sha256": call.prompt_sha256,
+            "provider": call.provider,
+            "model": call.model,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_read_tokens": usage.cache_read_input_tokens,
+            "cache_write_tokens": usage.cache_creation_input_tokens,
+            "duration_ms": call.duration_ms,
+            "stop_reason": call.stop_reason,
+            "error": call.error,
+            "request_id": call.request_id,
+            "created_at": now,
+        }
+        totals = {
+            "b_run_id": run_id,
+            "heartbeat_at": now,
+            "b_input": usage.input_tokens,
+            "b_output": usage.output_tokens,
+            "b_cache_read": usage.cache_read_input_tokens,
+            "b_cache_write": usage.cache_creation_input_tokens,
+            "b_cost": estimate_cost(call.provider, call.model, usage),  # NULL + x is NULL: the cost stays unknown
+        }
+        await self._write((_NEW_CALL, row), (_ADD_USAGE, totals))
 
     async def finish_run(self, run_id: int, finished: RunFinished) -> None:
         """Final status; a variation still marked writing is failed with the run's error."""
-        async with self._db.write() as session:
-            await session.execute(
-                _touch(run_id).values(status=finished.status, error=finished.error, finished_at=utcnow())
-            )
-            await session.execute(
-                update(VariationRow)
-                .where(VariationRow.run_id == run_id, VariationRow.status == "writing")
-                .values(status="failed", error=finished.error or "The run ended before this variation was written.")
-            )
+        now = utcnow()
+        error = finished.error or "The run ended before this variation was written."
+        await self._write(
+            _touch(run_id, now, status=finished.status, error=finished.error, finished_at=now),
+            (_FAIL_WRITING, {"b_run_id": run_id, "status": "failed", "error": error}),
+        )
 
     async def mark_interrupted(self, *, stale_after: timedelta) -> int:
         """Fail as "interrupted" the unfinished runs no process will finish; returns how many.
@@ -182,64 +196,60 @@ class Repository:
         """
         now = utcnow()
         stale = Run.heartbeat_at < now - stale_after
-        async with self._db.write() as session:
-            candidates = await session.execute(select(Run.id, Run.runner).where(Run.status.in_(UNFINISHED)))
+
+        def op(connection: Connection) -> int:
+            candidates = connection.execute(select(Run.id, Run.runner).where(Run.status.in_(UNFINISHED)))
             dead = [run_id for run_id, name in candidates if (found := runner.Runner.parse(name)) and found.is_dead()]
-            marked = await session.scalars(
-                update(Run)
-                .where(Run.status.in_(UNFINISHED), or_(Run.id.in_(dead), stale))
-                .values(status="failed", error=INTERRUPTED, finished_at=now)
-                .returning(Run.id)
-                .execution_options(synchronize_session=False)
+            ids = list(
+                connection.scalars(
+                    update(Run)
+                    .where(Run.status.in_(UNFINISHED), or_(Run.id.in_(dead), stale))
+                    .values(status="failed", error=INTERRUPTED, finished_at=now)
+                    .returning(Run.id)
+                )
             )
-            ids = list(marked.all())
             if ids:
-                await session.execute(
+                connection.execute(
                     update(VariationRow)
                     .where(VariationRow.run_id.in_(ids), VariationRow.status == "writing")
                     .values(status="failed", error=INTERRUPTED)
                 )
             return len(ids)
 
+        return await self._db.transact(op)
+
     async def prune_processed_events(self, older_than: timedelta) -> int:
         """Forget Slack event ids seen more than `older_than` ago (Slack retries within minutes); returns how many."""
         statement = delete(ProcessedEvent).where(ProcessedEvent.created_at < utcnow() - older_than)
-        async with self._db.write() as session:
-            result = cast(CursorResult[Any], await session.execute(statement))
-            return result.rowcount
+        return await self._db.transact(lambda connection: connection.execute(statement).rowcount)
 
     async def set_slack_thread(self, run_id: int, channel: str, ts: str) -> None:
-        async with self._db.write() as session:
-            await session.execute(_touch(run_id).values(slack_channel=channel, slack_thread_ts=ts))
+        await self._write(_touch(run_id, slack_channel=channel, slack_thread_ts=ts))
 
     async def set_variation_message(self, run_id: int, position: int, ts: str) -> None:
-        async with self._db.write() as session:
-            await session.execute(
-                update(VariationRow)
-                .where(VariationRow.run_id == run_id, VariationRow.position == position)
-                .values(slack_ts=ts)
-            )
+        await self._write((_SET_MESSAGE, {"b_run_id": run_id, "b_position": position, "slack_ts": ts}))
 
     async def set_favourite(self, run_id: int, position: int, user_id: str, how: str) -> None:
         """Record `user_id`'s favourite in the run; a previous vote of theirs in the run moves here."""
         values = {"position": position, "how": how, "created_at": utcnow()}
-        async with self._db.write() as session:
-            exists = await session.scalar(
-                select(VariationRow.position).where(VariationRow.run_id == run_id, VariationRow.position == position)
-            )
-            if exists is None:
+        exists = select(VariationRow.position).where(VariationRow.run_id == run_id, VariationRow.position == position)
+        upsert = self._insert(FavouriteRow).values(run_id=run_id, user_id=user_id, **values)
+        upsert = upsert.on_conflict_do_update(index_elements=["run_id", "user_id"], set_=values)
+
+        def op(connection: Connection) -> None:
+            if connection.scalar(exists) is None:
                 raise StorageError(f"Run {run_id} has no variation {position}.")
-            statement = self._insert(FavouriteRow).values(run_id=run_id, user_id=user_id, **values)
-            await session.execute(statement.on_conflict_do_update(index_elements=["run_id", "user_id"], set_=values))
+            connection.execute(upsert)
+
+        await self._db.transact(op)
 
     async def clear_favourite(self, run_id: int, user_id: str, position: int | None = None) -> bool:
         """Remove the user's vote in the run (only if it is for `position`, when given); True if one was removed."""
         statement = delete(FavouriteRow).where(FavouriteRow.run_id == run_id, FavouriteRow.user_id == user_id)
         if position is not None:
             statement = statement.where(FavouriteRow.position == position)
-        async with self._db.write() as session:
-            removed = await session.scalar(statement.returning(FavouriteRow.run_id))
-            return removed is not None
+        returning = statement.returning(FavouriteRow.run_id)
+        return await self._db.transact(lambda connection: connection.scalar(returning) is not None)
 
     async def mark_event_processed(self, event_id: str) -> bool:
         """True the first time `event_id` is seen, False on every later call (safe under concurrency)."""
@@ -249,8 +259,7 @@ class Repository:
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(ProcessedEvent.event_id)
         )
-        async with self._db.write() as session:
-            return (await session.scalar(statement)) is not None
+        return await self._db.transact(lambda connection: connection.scalar(statement) is not None)
 
     async def find_variation_by_message(
         self, channel: str, ts: str, *, team_id: str | None = None
@@ -277,9 +286,54 @@ class Repository:
             return await queries.run_detail(session, run_id)
 
 
-def _touch(run_id: int) -> Update:
-    """An UPDATE of the run that moves its heartbeat; add the write's own values with `.values(...)`."""
-    return update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow())
+# Write statements are built once (their compiled form is cached) and take their values as parameters: an
+# UPDATE sets the columns named by its parameters, besides those in .values(); b_* parameters are not columns.
+_RUN_ID: BindParameter[int] = bindparam("b_run_id", type_=Integer())
+_TOUCH = update(Run).where(Run.id == _RUN_ID)
+_BEGIN_WRITING = _TOUCH.values(status=case((Run.status == "planning", "writing"), else_=Run.status))
+_ADD_USAGE = _TOUCH.values(
+    input_tokens=Run.input_tokens + bindparam("b_input"),
+    output_tokens=Run.output_tokens + bindparam("b_output"),
+    cache_read_tokens=Run.cache_read_tokens + bindparam("b_cache_read"),
+    cache_write_tokens=Run.cache_write_tokens + bindparam("b_cache_write"),
+    estimated_cost_usd=Run.estimated_cost_usd + bindparam("b_cost", type_=Float()),
+)
+_NEW_RUN = insert(Run).returning(Run.id)
+_NEW_CALL = insert(CallRow)
+_FAIL_WRITING = update(VariationRow).where(VariationRow.run_id == _RUN_ID, VariationRow.status == "writing")
+_SET_MESSAGE = update(VariationRow).where(
+    VariationRow.run_id == _RUN_ID, VariationRow.position == bindparam("b_position")
+)
+
+
+def _touch(run_id: int, now: datetime | None = None, **values: Any) -> Step:
+    """An UPDATE of the run that moves its heartbeat and sets `values`."""
+    return _TOUCH, {"b_run_id": run_id, "heartbeat_at": now or utcnow(), **values}
+
+
+def _analysis(run_id: int, analysis: str) -> Step:
+    parameters = {"b_run_id": run_id, "heartbeat_at": utcnow()}
+    if analysis:
+        parameters["analysis"] = analysis
+    return _BEGIN_WRITING, parameters
+
+
+def _dialect_insert(dialect: str, table: type[Base]) -> Insert:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+@functools.cache
+def _new_subtasks(dialect: str) -> Insert:
+    return _dialect_insert(dialect, VariationRow).on_conflict_do_nothing(index_elements=["run_id", "position"])
+
+
+@functools.cache
+def _variation_upsert(dialect: str, columns: tuple[str, ...]) -> Insert:
+    """INSERT a variation, or UPDATE `columns` of the existing one."""
+    statement = _dialect_insert(dialect, VariationRow)
+    return statement.on_conflict_do_update(
+        index_elements=["run_id", "position"], set_={column: statement.excluded[column] for column in columns}
+    )
 
 
 def _variation_keys(run_id: int, subtask: Subtask) -> dict[str, Any]:

@@ -154,16 +154,28 @@ def variation_messages(variation: Variation) -> list[SlackMessage]:
         tail.append(_context(":scissors: The model hit its length limit; this copy may end abruptly."))
     tail.append(pick_actions(variation.subtask.position))
     chunks = _pack(sections, first_extra=1 + len(tail))
-    messages: list[SlackMessage] = []
-    for i, chunk in enumerate(chunks):
-        label = heading if i == 0 else f"{heading} (continued, {i + 1}/{len(chunks)})"
-        blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": shorten(label, HEADER_LIMIT)}}]
-        blocks.extend(chunk)
-        if i == 0:
-            blocks.extend(tail)
-        body = "\n\n".join(b["text"]["text"] for b in chunk)
-        messages.append(SlackMessage(text=escape(label) + "\n\n" + shorten_fallback(body), blocks=tuple(blocks)))
-    return messages
+    return [
+        _copy_message(
+            heading if i == 0 else f"{heading} (continued, {i + 1}/{len(chunks)})", chunk, tail if i == 0 else []
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+
+
+def live_message(subtask: Subtask, text: str) -> SlackMessage:
+    """A variation still being written: its heading, the copy so far (cut to one message), no Pick button yet."""
+    chunks = _pack(_sections(text[:MESSAGE_CHARS]), first_extra=2)
+    note = ":writing_hand: _Still writing…_"
+    if len(chunks) > 1 or len(text) > MESSAGE_CHARS:
+        note = ":writing_hand: _Still writing… this preview shows the beginning; the whole copy follows._"
+    return _copy_message(_heading(subtask), chunks[0], [_context(note)])
+
+
+def _copy_message(label: str, sections: Sequence[Block], tail: Sequence[Block]) -> SlackMessage:
+    """One message of a variation: heading, copy sections, then `tail` (notes, the Pick button)."""
+    header: Block = {"type": "header", "text": {"type": "plain_text", "text": shorten(label, HEADER_LIMIT)}}
+    body = "\n\n".join(b["text"]["text"] for b in sections)
+    return SlackMessage(text=escape(label) + "\n\n" + shorten_fallback(body), blocks=(header, *sections, *tail))
 
 
 def shorten_fallback(mrkdwn: str) -> str:

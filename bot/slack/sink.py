@@ -4,6 +4,12 @@
 thread parent on AnalysisReady, each variation as a threaded reply the moment
 it is done or failed, and chat.update of the parent with the progress, throttled
 to one update a second (chat.update is rate limited) and always once with the final status.
+
+Live text (VariationText events, COPYBOT_LIVE_TEXT): a variation's first text posts
+its reply at once, marked as still being written and without the Pick button; the
+growing text then updates that message at most once a second, the latest text
+winning (texts that arrive in between are dropped, never queued); VariationDone or
+VariationFailed turns the same message into the final form.
 Slack failures are logged and never reach the workflow or storage; a channel
 the bot is not in is explained to the requester through response_url.
 """
@@ -14,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
@@ -25,6 +31,7 @@ from bot.slack.blocks import (
     SlackMessage,
     error_text,
     failure_message,
+    live_message,
     not_in_channel_text,
     parent_message,
     private_copy,
@@ -36,14 +43,17 @@ from bot.workflow.types import (
     Event,
     PlanReady,
     RunFinished,
+    Subtask,
     Variation,
     VariationDone,
     VariationFailed,
     VariationStarted,
+    VariationText,
 )
 
 log = logging.getLogger(__name__)
 PARENT_UPDATE_INTERVAL_S = 1.0
+LIVE_UPDATE_INTERVAL_S = 1.0  # per live reply
 _CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
@@ -68,6 +78,20 @@ class ThreadStore(Protocol):
     async def finish_run(self, run_id: int, finished: RunFinished) -> None: ...
 
 
+@dataclass
+class _LiveReply:
+    """A variation's reply while it is written: its message ("" if Slack refused it) and the text not yet shown."""
+
+    subtask: Subtask
+    ts: str
+    shown_at: float  # monotonic
+    pending: str = ""
+
+    @property
+    def due(self) -> float | None:
+        return self.shown_at + LIVE_UPDATE_INTERVAL_S if self.ts and self.pending else None
+
+
 class SlackThread:
     """One run's thread: a RunSink (`handle`) plus its poster (`run`, ended by `close`)."""
 
@@ -85,6 +109,7 @@ class SlackThread:
         self._updated_at = 0.0  # when the parent last showed the state (monotonic)
         self.run_id: int | None = None
         self._private: list[Variation] = []  # kept for the requester when the channel refuses the bot
+        self._live: dict[int, _LiveReply] = {}  # position -> its reply while live text streams into it
         self._queue: asyncio.Queue[tuple[int, Event] | None] = asyncio.Queue()
 
     async def handle(self, run_id: int, event: Event) -> None:
@@ -98,27 +123,57 @@ class SlackThread:
     async def run(self) -> None:
         while True:
             try:
-                async with asyncio.timeout(self._update_due()):
+                async with asyncio.timeout(self._next_due()):
                     item = await self._queue.get()
-            except TimeoutError:  # the throttled progress update is due and no event came
-                await self._update_parent()
+            except TimeoutError:  # a throttled update is due and no event came
+                try:
+                    await self._flush()
+                except Exception:
+                    log.exception("a throttled Slack update of run %s failed", self.run_id)
                 continue
             if item is None:
                 break
             run_id, event = item
             try:
                 await self._apply(run_id, event)
-                if self._queue.empty() and self._update_due() == 0:
-                    await self._update_parent()
+                if self._queue.empty():
+                    await self._flush()
             except Exception:
                 log.exception("posting %s of run %d to Slack failed", type(event).__name__, run_id)
         await self._update_parent()
 
-    def _update_due(self) -> float | None:
-        """Seconds until the parent may be updated again (chat.update is rate limited); None: nothing to show."""
-        if not (self._dirty and self.parent_ts):
-            return None
-        return max(0.0, self._updated_at + PARENT_UPDATE_INTERVAL_S - time.monotonic())
+    def _next_due(self) -> float | None:
+        """Seconds until a throttled update (progress, live text) is due (chat.update is rate limited); None: none."""
+        dues = [due for live in self._live.values() if (due := live.due) is not None]
+        if self._dirty and self.parent_ts:
+            dues.append(self._updated_at + PARENT_UPDATE_INTERVAL_S)
+        return max(0.0, min(dues) - time.monotonic()) if dues else None
+
+    async def _flush(self) -> None:
+        """Send the throttled updates that are due: the parent's progress and the latest live text of each reply."""
+        now = time.monotonic()
+        if self._dirty and self.parent_ts and now >= self._updated_at + PARENT_UPDATE_INTERVAL_S:
+            await self._update_parent()
+        for live in list(self._live.values()):
+            if (due := live.due) is not None and now >= due:
+                text, live.pending, live.shown_at = live.pending, "", time.monotonic()
+                await self._post(live_message(live.subtask, text), ts=live.ts)
+
+    async def _show_live(self, event: VariationText) -> None:
+        """The first text posts the reply at once (in order); later texts wait for the throttle, the latest winning."""
+        position = event.subtask.position
+        if (live := self._live.get(position)) is not None:
+            live.pending = event.text
+            return
+        ts = await self._post(live_message(event.subtask, event.text), thread=True)
+        self._live[position] = _LiveReply(event.subtask, ts, time.monotonic())
+
+    async def _finish_live(self, position: int, message: SlackMessage) -> str:
+        """Turn the variation's live reply into `message` (or post `message` if it has none); return its ts."""
+        live = self._live.pop(position, None)
+        if live is not None and live.ts and await self._post(message, ts=live.ts):
+            return live.ts
+        return await self._post(message, thread=True)
 
     async def _update_parent(self) -> None:
         """Show the progress on the parent: at most once a second while running, and the final status."""
@@ -144,19 +199,23 @@ class SlackThread:
             self._dirty = True
             if self.blocked:
                 self._private.append(event.variation)
-            first_ts = ""
-            for message in variation_messages(event.variation):
-                ts = await self._post(message, thread=True)
-                first_ts = first_ts or ts
+            first, *rest = variation_messages(event.variation)
+            first_ts = await self._finish_live(event.variation.subtask.position, first)
+            for message in rest:
+                await self._post(message, thread=True)
             if first_ts:
                 await self._store.set_variation_message(run_id, event.variation.subtask.position, first_ts)
         elif isinstance(event, VariationFailed):
             self.state = replace(state, failed=state.failed + 1)
             self._dirty = True
-            await self._post(failure_message(event.subtask, event.error), thread=True)
+            await self._finish_live(event.subtask.position, failure_message(event.subtask, event.error))
+        elif isinstance(event, VariationText):
+            await self._show_live(event)
         elif isinstance(event, RunFinished):
             self.state = replace(state, status=event.status, error=event.error)
             self._dirty = True
+            for position, live in list(self._live.items()):  # the run broke off while these were written
+                await self._finish_live(position, failure_message(live.subtask, event.error or "The run stopped."))
             if self.blocked and self._private:
                 message = private_copy(self._private)
                 await self._respond(

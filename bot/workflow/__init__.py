@@ -17,6 +17,7 @@ from bot.workflow.types import (
     VariationDone,
     VariationFailed,
     VariationStarted,
+    VariationText,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "VariationDone",
     "VariationFailed",
     "VariationStarted",
+    "VariationText",
     "Workflow",
     "WorkflowConfig",
 ]

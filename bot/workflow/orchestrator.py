@@ -20,7 +20,9 @@ from dataclasses import dataclass, replace
 
 from bot.config import Settings
 from bot.errors import CopybotError, LLMError, PlanError
-from bot.workflow.llm.base import LLM, Completion, Prompt, TextSink
+from bot.workflow.calls import CallError, elapsed_ms, failure_reason, timed_call
+from bot.workflow.live import LiveText
+from bot.workflow.llm.base import LLM
 from bot.workflow.plan import PlanBuilder, PlanScanner, RawTask, extract_response
 from bot.workflow.prompting import orchestrator_prompt, protected_strings, worker_prompt
 from bot.workflow.types import (
@@ -34,7 +36,6 @@ from bot.workflow.types import (
     RunFinished,
     RunStatus,
     Subtask,
-    Usage,
     Variation,
     VariationDone,
     VariationFailed,
@@ -57,6 +58,8 @@ class WorkflowConfig:
     worker_max_tokens: int = 1024
     orchestrator_attempts: int = 2
     orchestrator_retry_delay_s: float = 0.5  # times the attempt number; the SDK's own retries come first
+    live_text: bool = False  # stream workers (when the provider can) and emit VariationText while they write
+    live_text_interval_s: float = 1.0  # at most one VariationText per variation per interval
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkflowConfig:
@@ -68,24 +71,13 @@ class WorkflowConfig:
             worker_timeout_s=settings.worker_timeout_s,
             orchestrator_max_tokens=settings.orchestrator_max_tokens,
             worker_max_tokens=settings.worker_max_tokens,
+            live_text=settings.live_text,
         )
 
 
 def _copy_key(text: str) -> str:
     """Two copies with the same key are duplicates (case and spacing aside)."""
     return " ".join(text.casefold().split())
-
-
-def _ms(since: float) -> int:
-    return round((time.monotonic() - since) * 1000)
-
-
-def _reason(error: BaseException, timeout_s: float) -> str:
-    if isinstance(error, TimeoutError):
-        return f"The model did not answer within {timeout_s:g} s."
-    if isinstance(error, CopybotError):
-        return str(error)
-    return f"Unexpected error: {type(error).__name__}: {error}"
 
 
 class Workflow:
@@ -114,19 +106,6 @@ class Workflow:
             if not producer.done():
                 producer.cancel()
                 await asyncio.gather(producer, return_exceptions=True)
-
-
-class _CallError(Exception):
-    """A model call failed; carries its recorded LLMCall."""
-
-    def __init__(self, call: LLMCall, cause: BaseException, timeout_s: float) -> None:
-        super().__init__(_reason(cause, timeout_s))
-        self.call = call
-        self.cause = cause
-
-    @property
-    def retryable(self) -> bool:
-        return isinstance(self.cause, TimeoutError) or (isinstance(self.cause, LLMError) and self.cause.retryable)
 
 
 class _Run:
@@ -165,7 +144,7 @@ class _Run:
         elif self.failed or error:
             status = "partial"
             error = error or f"{self.failed} of {self.succeeded + self.failed} variations failed."
-        self.emit(RunFinished(status, error, self.succeeded, self.failed, _ms(started)))
+        self.emit(RunFinished(status, error, self.succeeded, self.failed, elapsed_ms(started)))
 
     def _analysis(self, analysis: str) -> None:
         if not self.analysis_sent:
@@ -195,14 +174,15 @@ class _Run:
                 take(scanner.feed(chunk))
 
             try:
-                completion, call = await self._call(
+                completion, call = await timed_call(
+                    self.llm,
                     prompt,
                     self.config.orchestrator_model,
                     self.config.orchestrator_max_tokens,
                     self.config.orchestrator_timeout_s,
                     on_text=on_text if self.llm.can_stream else None,
                 )
-            except _CallError as exc:
+            except CallError as exc:
                 self.emit(CallRecorded(exc.call))
                 if attempt < attempts and exc.retryable:
                     log.warning("orchestrator attempt %d failed (%s); retrying", attempt, exc)
@@ -236,23 +216,26 @@ class _Run:
 
     async def _write(self, subtask: Subtask) -> None:
         """Write one variation; never raises (except on cancellation). An empty or duplicate copy is retried once."""
+        live = LiveText(subtask, self.emit, self.config.live_text_interval_s) if self.config.live_text else None
         for attempt in (1, 2):
             try:
                 async with self.semaphore:
-                    completion, call = await self._call(
+                    completion, call = await timed_call(
+                        self.llm,
                         worker_prompt(self.request, subtask),
                         self.config.worker_model,
                         self.config.worker_max_tokens,
                         self.config.worker_timeout_s,
                         position=subtask.position,
+                        on_text=live.attempt() if live and self.llm.can_stream else None,
                     )
-            except _CallError as exc:
+            except CallError as exc:
                 self._failed(subtask, str(exc), exc.call)
                 return
             except Exception as exc:  # one worker's bug must not cancel the others
                 log.exception("worker %d crashed", subtask.position)
                 self.failed += 1
-                self.emit(VariationFailed(subtask, _reason(exc, self.config.worker_timeout_s)))
+                self.emit(VariationFailed(subtask, failure_reason(exc, self.config.worker_timeout_s)))
                 return
             text = extract_response(completion.text)
             problem = self._unusable(text)
@@ -281,46 +264,3 @@ class _Run:
         self.emit(CallRecorded(call))
         self.failed += 1
         self.emit(VariationFailed(subtask, reason, call))
-
-    async def _call(
-        self,
-        prompt: Prompt,
-        model: str,
-        max_tokens: int,
-        timeout_s: float,
-        *,
-        position: int | None = None,
-        on_text: TextSink | None = None,
-    ) -> tuple[Completion, LLMCall]:
-        """One model call under a timeout; the LLMCall is built whatever happens (_CallError on failure)."""
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(timeout_s):
-                completion = await self.llm.complete(prompt, model=model, max_tokens=max_tokens, on_text=on_text)
-        except Exception as exc:
-            call = self._record(prompt, model, started, position, None, _reason(exc, timeout_s))
-            raise _CallError(call, exc, timeout_s) from exc
-        return completion, self._record(prompt, model, started, position, completion, "")
-
-    def _record(
-        self,
-        prompt: Prompt,
-        model: str,
-        started: float,
-        position: int | None,
-        completion: Completion | None,
-        error: str,
-    ) -> LLMCall:
-        return LLMCall(
-            role=prompt.role,
-            prompt_name=prompt.name,
-            prompt_sha256=prompt.sha256,
-            provider=self.llm.provider,
-            model=completion.model if completion else self.llm.describe(model),
-            usage=completion.usage if completion else Usage(),
-            duration_ms=_ms(started),
-            stop_reason=completion.stop_reason if completion else "",
-            request_id=completion.request_id if completion else "",
-            error=error,
-            position=position,
-        )

@@ -131,6 +131,18 @@ class VariationStarted:
 
 
 @dataclass(frozen=True)
+class VariationText:
+    """A variation's copy so far, while it is written (live text only; throttled; never stored).
+
+    Comes after the variation's VariationStarted and before its VariationDone/VariationFailed. The text is
+    already free of the `<response>` tag; the final copy always comes in VariationDone.
+    """
+
+    subtask: Subtask
+    text: str
+
+
+@dataclass(frozen=True)
 class VariationDone:
     variation: Variation
 
@@ -158,4 +170,13 @@ class RunFinished:
     wall_ms: int = 0
 
 
-Event = AnalysisReady | PlanReady | VariationStarted | VariationDone | VariationFailed | CallRecorded | RunFinished
+Event = (
+    AnalysisReady
+    | PlanReady
+    | VariationStarted
+    | VariationText
+    | VariationDone
+    | VariationFailed
+    | CallRecorded
+    | RunFinished
+)

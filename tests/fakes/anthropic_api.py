@@ -47,11 +47,12 @@ class Reply:
     status: int = 200  # anything but 200 answers an error body of ERROR_TYPES[status]
     latency_s: float = 0.0  # before the response starts (a whole reply, or the first SSE event)
     tokens_per_s: float | None = None  # generation pace: of the SSE chunks, or the wait for a whole reply
+    tokens_per_event: int = 1  # streaming: tokens per text_delta event, each sent when its last token is written
     stop_reason: str = "end_turn"
     retry_after: str | None = None  # the `retry-after` header (seconds), on errors
     retry_after_ms: int | None = None  # the `retry-after-ms` header, on errors
     malformed: bool = False  # a 200 whose JSON body is cut off
-    stream_error_after: int | None = None  # streaming only: `event: error` overloaded_error after N chunks
+    stream_error_after: int | None = None  # streaming only: `event: error` overloaded_error after N text events
     input_tokens: int | None = None  # default: the prompt's words
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
@@ -225,6 +226,7 @@ class FakeAnthropic:
             await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
 
         chunks = tokens(reply.text)
+        per_event = max(1, reply.tokens_per_event)
         await send(
             "message_start", {"type": "message_start", "message": _message(record, reply, [], 1, streaming=True)}
         )
@@ -234,16 +236,18 @@ class FakeAnthropic:
         )
         await send("ping", {"type": "ping"})
         started = time.monotonic()
-        for number, chunk in enumerate(chunks):
+        for number, first in enumerate(range(0, len(chunks), per_event)):
             if reply.stream_error_after is not None and number >= reply.stream_error_after:
                 error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
                 await send("error", error)
                 return response
+            last = min(first + per_event, len(chunks)) - 1
             if reply.tokens_per_s:
-                await asyncio.sleep(max(0.0, started + number / reply.tokens_per_s - time.monotonic()))
-            delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}}
+                await asyncio.sleep(max(0.0, started + last / reply.tokens_per_s - time.monotonic()))
+            text = "".join(chunks[first : last + 1])
+            delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}
             await send("content_block_delta", delta)
-            record.chunks.append((time.monotonic(), chunk))
+            record.chunks.append((time.monotonic(), text))
         await send("content_block_stop", {"type": "content_block_stop", "index": 0})
         await send(
             "message_delta",

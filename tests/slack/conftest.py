@@ -8,7 +8,7 @@ import hmac
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -158,7 +158,7 @@ class Bot:
     service: CopyService
 
 
-def make_settings(slack: FakeSlack, llm_url: str, database_url: str) -> Settings:
+def make_settings(slack: FakeSlack, llm_url: str, database_url: str, env: Mapping[str, str] = {}) -> Settings:
     return Settings.from_env(
         {
             "SLACK_BOT_TOKEN": slack.bot_token,
@@ -170,8 +170,15 @@ def make_settings(slack: FakeSlack, llm_url: str, database_url: str) -> Settings
             "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
             "COPYBOT_WORKER_MODEL": WORKER,
             "COPYBOT_LLM_MAX_RETRIES": "0",
+            **env,
         }
     )
+
+
+@pytest.fixture
+def bot_env() -> dict[str, str]:
+    """More environment for the `bot` fixture's Settings: `@pytest.mark.parametrize("bot_env", [{...}])`."""
+    return {}
 
 
 @pytest.fixture
@@ -197,8 +204,10 @@ async def repository(tmp_path: Any) -> AsyncIterator[Repository]:
 
 
 @pytest.fixture
-async def bot(slack: FakeSlack, llm: FakeAnthropic, repository: Repository, tmp_path: Any) -> AsyncIterator[Bot]:
-    settings = make_settings(slack, llm.url, f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}")
+async def bot(
+    slack: FakeSlack, llm: FakeAnthropic, repository: Repository, tmp_path: Any, bot_env: dict[str, str]
+) -> AsyncIterator[Bot]:
+    settings = make_settings(slack, llm.url, f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}", bot_env)
     model = AnthropicLLM(api_key=settings.anthropic_api_key, base_url=llm.url, max_retries=0, timeout_s=10)
     service = CopyService(Workflow(model, WorkflowConfig.from_settings(settings)), repository)
     tasks = BackgroundTasks()

@@ -1,0 +1,73 @@
+"""One model call under a timeout, recorded as an LLMCall whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.errors import CopybotError, LLMError
+from bot.workflow.llm.base import LLM, Completion, Prompt, TextSink
+from bot.workflow.types import LLMCall, Usage
+
+
+def elapsed_ms(since: float) -> int:
+    """Milliseconds since the monotonic time `since`."""
+    return round((time.monotonic() - since) * 1000)
+
+
+def failure_reason(error: BaseException, timeout_s: float) -> str:
+    """What a failed call tells the user."""
+    if isinstance(error, TimeoutError):
+        return f"The model did not answer within {timeout_s:g} s."
+    if isinstance(error, CopybotError):
+        return str(error)
+    return f"Unexpected error: {type(error).__name__}: {error}"
+
+
+class CallError(Exception):
+    """A model call failed; carries its recorded LLMCall."""
+
+    def __init__(self, call: LLMCall, cause: BaseException, timeout_s: float) -> None:
+        super().__init__(failure_reason(cause, timeout_s))
+        self.call = call
+        self.cause = cause
+
+    @property
+    def retryable(self) -> bool:
+        return isinstance(self.cause, TimeoutError) or (isinstance(self.cause, LLMError) and self.cause.retryable)
+
+
+async def timed_call(
+    llm: LLM,
+    prompt: Prompt,
+    model: str,
+    max_tokens: int,
+    timeout_s: float,
+    *,
+    position: int | None = None,
+    on_text: TextSink | None = None,
+) -> tuple[Completion, LLMCall]:
+    """Call `llm` under `timeout_s`; the LLMCall is built whatever happens (CallError on failure)."""
+    started = time.monotonic()
+
+    def record(completion: Completion | None, error: str) -> LLMCall:
+        return LLMCall(
+            role=prompt.role,
+            prompt_name=prompt.name,
+            prompt_sha256=prompt.sha256,
+            provider=llm.provider,
+            model=completion.model if completion else llm.describe(model),
+            usage=completion.usage if completion else Usage(),
+            duration_ms=elapsed_ms(started),
+            stop_reason=completion.stop_reason if completion else "",
+            request_id=completion.request_id if completion else "",
+            error=error,
+            position=position,
+        )
+
+    try:
+        async with asyncio.timeout(timeout_s):
+            completion = await llm.complete(prompt, model=model, max_tokens=max_tokens, on_text=on_text)
+    except Exception as exc:
+        raise CallError(record(None, failure_reason(exc, timeout_s)), exc, timeout_s) from exc
+    return completion, record(completion, "")
