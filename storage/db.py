@@ -1,4 +1,4 @@
-"""Engines and sessions for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+"""Engines, sessions and the writer for SQLite (aiosqlite; pysqlite for writes) and PostgreSQL (asyncpg).
 
 SQLite connections get WAL (readers never block the writer), a busy timeout,
 foreign keys ON and synchronous=NORMAL. pysqlite's own transaction handling
@@ -10,15 +10,16 @@ whatever busy_timeout says); plain BEGIN for reads.
 
 Reads open their own AsyncSession (`Database.read()`), so concurrent tasks
 never share one. Writes are sync functions of a Connection run in one
-transaction (`Database.transact(op)`). On SQLite they go to a single writer
-thread with its own pysqlite connection, with group commit: the ops that
-queue up while a transaction runs (under load, many runs' writes) all commit
-together in the next one. SQLite has one writer at a time anyway; this way
-in-process writers queue in order instead of sleeping in the busy handler,
-and a write costs one thread hop per batch instead of several per statement.
-An op that fails is retried alone, so it never takes the others down with it.
-On PostgreSQL each op is its own transaction (`AsyncConnection.run_sync`).
-`Database.write()` (an AsyncSession in a write transaction) is for bulk tools.
+transaction (`Database.transact(op)`), with group commit: one writer per
+process, and the ops that queue up while a transaction runs (under load, many
+runs' writes) all commit together in the next one. An op that fails is
+retried in a transaction of its own, so it never takes the others down. On
+SQLite the writer is a thread with its own pysqlite connection: SQLite has
+one writer at a time anyway, in-process writers now queue in order instead of
+sleeping in the busy handler, and a transaction costs one thread hop instead
+of several per statement. On PostgreSQL a batch runs on one pooled
+connection (`AsyncConnection.run_sync`). `Database.write()` (an AsyncSession
+in a write transaction) is for bulk tools.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class Database:
         self.engine = create_engine(self.url)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = async_sessionmaker(writer(self.engine), expire_on_commit=False, autoflush=False)
-        self._sqlite_writer = _SQLiteWriter(self.url) if is_sqlite(self.url) else None
+        self._writer: _GroupCommit = _SQLiteWriter(self.url) if is_sqlite(self.url) else _PostgresWriter(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -148,28 +149,24 @@ class Database:
     async def transact(self, op: WriteOp[T]) -> T:
         """Run `op(connection)` in a write transaction; return what it returns once committed (raise what it raises).
 
-        The op is sync code (SQLAlchemy Core on a sync Connection) and must not touch the event loop.
+        The op is sync code (SQLAlchemy Core on a sync Connection) and must not touch the event loop. Ops
+        queued while a transaction runs commit together in the next one; an op that fails is retried in a
+        transaction of its own, so it fails alone.
         """
-        if self._sqlite_writer is not None:
-            return await self._sqlite_writer.submit(op)
-        async with writer(self.engine).begin() as connection:
-            return await connection.run_sync(op)
+        return await self._writer.submit(op)
 
     async def aclose(self) -> None:
-        if self._sqlite_writer is not None:
-            await self._sqlite_writer.aclose()
+        await self._writer.aclose()
         await self.engine.dispose()
 
 
-class _SQLiteWriter:
-    """SQLite's one writer: a thread with its own connection, committing every queued op in one transaction."""
+Outcome = tuple[bool, Any]  # (True, what the op returned) or (False, what it raised)
 
-    def __init__(self, url: URL) -> None:
-        engine = create_sync_engine(url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0)
-        _set_up_sqlite(engine)
-        self._pool = engine
-        self._engine = engine.execution_options(**{_WRITE: True})
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="copybot-sqlite-writer")
+
+class _GroupCommit:
+    """One writer: ops queue up while a transaction runs, and the next transaction commits them all."""
+
+    def __init__(self) -> None:
         self._queue: list[tuple[WriteOp[Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
@@ -180,16 +177,15 @@ class _SQLiteWriter:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((op, future))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="copybot-sqlite-writer")
+            self._flusher = asyncio.create_task(self._flush(), name="copybot-writer")
         return await future  # a cancelled caller's op still commits, in order with the rest
 
     async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
         batch: list[tuple[WriteOp[Any], asyncio.Future[Any]]] = []
         try:
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                outcomes = await loop.run_in_executor(self._thread, self._commit, [op for op, _ in batch])
+                outcomes = await self._commit([op for op, _ in batch])
                 for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
                     if future.done():
                         continue
@@ -201,7 +197,48 @@ class _SQLiteWriter:
             for _, future in (*batch, *self._queue):
                 future.cancel()
 
-    def _commit(self, ops: list[WriteOp[Any]]) -> list[tuple[bool, Any]]:
+    async def _commit(self, ops: list[WriteOp[Any]]) -> list[Outcome]:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._flusher is not None:
+            await asyncio.wait([self._flusher])
+
+
+class _PostgresWriter(_GroupCommit):
+    """PostgreSQL: each batch is a transaction on one pooled connection (AsyncConnection.run_sync)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self._engine = engine
+
+    async def _commit(self, ops: list[WriteOp[Any]]) -> list[Outcome]:
+        try:
+            async with self._engine.begin() as connection:
+                results = await connection.run_sync(lambda sync: [op(sync) for op in ops])
+        except Exception as exc:
+            if len(ops) == 1:
+                return [(False, exc)]
+            return [(await self._commit([op]))[0] for op in ops]
+        return [(True, result) for result in results]
+
+
+class _SQLiteWriter(_GroupCommit):
+    """SQLite: a thread with its own pysqlite connection runs each batch (one thread hop per transaction)."""
+
+    def __init__(self, url: URL) -> None:
+        super().__init__()
+        engine = create_sync_engine(url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0)
+        _set_up_sqlite(engine)
+        self._pool = engine
+        self._engine = engine.execution_options(**{_WRITE: True})
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="copybot-sqlite-writer")
+
+    async def _commit(self, ops: list[WriteOp[Any]]) -> list[Outcome]:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._commit_here, ops)
+
+    def _commit_here(self, ops: list[WriteOp[Any]]) -> list[Outcome]:
         """In the writer thread: every op in one transaction; when one fails, each op again in its own."""
         try:
             with self._engine.begin() as connection:
@@ -209,12 +246,10 @@ class _SQLiteWriter:
         except Exception as exc:
             if len(ops) == 1:
                 return [(False, exc)]
-            return [self._commit([op])[0] for op in ops]
+            return [self._commit_here([op])[0] for op in ops]
         return [(True, result) for result in results]
 
     async def aclose(self) -> None:
-        self._closed = True
-        if self._flusher is not None:
-            await asyncio.wait([self._flusher])
+        await super().aclose()
         await asyncio.get_running_loop().run_in_executor(self._thread, self._pool.dispose)
         self._thread.shutdown()
