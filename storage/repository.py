@@ -16,36 +16,25 @@ gone or which have not been written for longer than a live run can be silent.
 
 from __future__ import annotations
 
-import functools
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     Connection,
-    Executable,
-    Float,
-    Integer,
-    bindparam,
-    case,
     delete,
-    insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import StorageError
 from bot.workflow.types import CopyRequest, LLMCall, Plan, RunFinished, Subtask, Variation
-from storage import queries, runner
+from storage import queries, runner, statements
 from storage.db import Database
 from storage.pricing import estimate_cost
 from storage.records import INTERRUPTED, RunDetail, RunOrigin, RunPage
-from storage.tables import Base, CallRow, FavouriteRow, ProcessedEvent, Run, VariationRow, utcnow
+from storage.tables import Base, FavouriteRow, ProcessedEvent, Run, VariationRow, utcnow
 
-Insert = postgresql.Insert | sqlite.Insert
-Step = tuple[Executable, dict[str, Any] | list[dict[str, Any]]]
 UNFINISHED = ("planning", "writing")
 
 
@@ -58,10 +47,10 @@ class Repository:
     async def aclose(self) -> None:
         await self._db.aclose()
 
-    def _insert(self, table: type[Base]) -> Insert:
-        return _dialect_insert(self._db.dialect, table)
+    def _insert(self, table: type[Base]) -> statements.Insert:
+        return statements.dialect_insert(self._db.dialect, table)
 
-    async def _write(self, *steps: Step) -> None:
+    async def _write(self, *steps: statements.Step) -> None:
         """Execute each (statement, parameters) in order in one write transaction."""
 
         def op(connection: Connection) -> None:
@@ -89,32 +78,32 @@ class Repository:
             "runner": str(runner.current()),
             "heartbeat_at": now,
         }
-        return await self._db.transact(lambda connection: int(connection.execute(_NEW_RUN, row).scalar_one()))
+        return await self._db.transact(lambda connection: int(connection.execute(statements.NEW_RUN, row).scalar_one()))
 
     async def record_analysis(self, run_id: int, analysis: str) -> None:
         """The plan has begun: status writing (from planning), and the analysis when it is known."""
-        await self._write(_analysis(run_id, analysis))
+        await self._write(statements.analysis(run_id, analysis))
 
     async def record_subtask(self, run_id: int, subtask: Subtask) -> None:
         """A variation is being written (idempotent)."""
-        await self._write(_touch(run_id), self._subtasks(run_id, (subtask,)))
+        await self._write(statements.touch(run_id), self._subtasks(run_id, (subtask,)))
 
-    def _subtasks(self, run_id: int, subtasks: tuple[Subtask, ...]) -> Step:
-        rows = [_variation_keys(run_id, s) | {"status": "writing"} for s in subtasks]
-        return _new_subtasks(self._db.dialect), rows
+    def _subtasks(self, run_id: int, subtasks: tuple[Subtask, ...]) -> statements.Step:
+        rows = [statements.variation_keys(run_id, s) | {"status": "writing"} for s in subtasks]
+        return statements.new_subtasks(self._db.dialect), rows
 
     async def record_plan(self, run_id: int, plan: Plan) -> None:
         """The final plan: its analysis (when not empty) and every planned variation (idempotent)."""
-        steps = [_analysis(run_id, plan.analysis)]
+        steps = [statements.analysis(run_id, plan.analysis)]
         if plan.subtasks:
             steps.append(self._subtasks(run_id, plan.subtasks))
         await self._write(*steps)
 
     async def _upsert_variation(self, run_id: int, subtask: Subtask, values: dict[str, Any]) -> None:
-        upsert = _variation_upsert(self._db.dialect, tuple(values))
+        upsert = statements.variation_upsert(self._db.dialect, tuple(values))
         await self._write(
-            _touch(run_id),  # the run's row first, as finish_run and mark_interrupted lock it
-            (upsert, _variation_keys(run_id, subtask) | values),
+            statements.touch(run_id),  # the run's row first, as finish_run and mark_interrupted lock it
+            (upsert, statements.variation_keys(run_id, subtask) | values),
         )
 
     async def record_variation_done(self, run_id: int, variation: Variation) -> None:
@@ -176,15 +165,15 @@ class Repository:
             "b_cache_write": usage.cache_creation_input_tokens,
             "b_cost": estimate_cost(call.provider, call.model, usage),  # NULL + x is NULL: the cost stays unknown
         }
-        await self._write((_NEW_CALL, row), (_ADD_USAGE, totals))
+        await self._write((statements.NEW_CALL, row), (statements.ADD_USAGE, totals))
 
     async def finish_run(self, run_id: int, finished: RunFinished) -> None:
         """Final status; a variation still marked writing is failed with the run's error."""
         now = utcnow()
         error = finished.error or "The run ended before this variation was written."
         await self._write(
-            _touch(run_id, now, status=finished.status, error=finished.error, finished_at=now),
-            (_FAIL_WRITING, {"b_run_id": run_id, "status": "failed", "error": error}),
+            statements.touch(run_id, now, status=finished.status, error=finished.error, finished_at=now),
+            (statements.FAIL_WRITING, {"b_run_id": run_id, "status": "failed", "error": error}),
         )
 
     async def mark_interrupted(self, *, stale_after: timedelta) -> int:
@@ -224,42 +213,59 @@ class Repository:
         return await self._db.transact(lambda connection: connection.execute(statement).rowcount)
 
     async def set_slack_thread(self, run_id: int, channel: str, ts: str) -> None:
-        await self._write(_touch(run_id, slack_channel=channel, slack_thread_ts=ts))
+        await self._write(statements.touch(run_id, slack_channel=channel, slack_thread_ts=ts))
 
     async def set_variation_message(self, run_id: int, position: int, ts: str) -> None:
-        await self._write((_SET_MESSAGE, {"b_run_id": run_id, "b_position": position, "slack_ts": ts}))
+        await self._write((statements.SET_MESSAGE, {"b_run_id": run_id, "b_position": position, "slack_ts": ts}))
 
-    async def set_favourite(self, run_id: int, position: int, user_id: str, how: str) -> None:
-        """Record `user_id`'s favourite in the run; a previous vote of theirs in the run moves here."""
+    async def set_favourite(
+        self, run_id: int, position: int, user_id: str, how: str, *, event_id: str | None = None
+    ) -> bool:
+        """Record `user_id`'s favourite in the run; a previous vote of theirs in the run moves here.
+
+        With `event_id` (a Slack event), the vote and the event's dedupe mark commit in one transaction: a
+        redelivered event changes nothing and returns False, and a vote that fails to store leaves the event
+        unmarked, so Slack's retry can still count it.
+        """
         values = {"position": position, "how": how, "created_at": utcnow()}
         exists = select(VariationRow.position).where(VariationRow.run_id == run_id, VariationRow.position == position)
         upsert = self._insert(FavouriteRow).values(run_id=run_id, user_id=user_id, **values)
         upsert = upsert.on_conflict_do_update(index_elements=["run_id", "user_id"], set_=values)
 
-        def op(connection: Connection) -> None:
+        def op(connection: Connection) -> bool:
+            if not self._claim(connection, event_id):
+                return False
             if connection.scalar(exists) is None:
                 raise StorageError(f"Run {run_id} has no variation {position}.")
             connection.execute(upsert)
+            return True
 
-        await self._db.transact(op)
+        return await self._db.transact(op)
 
-    async def clear_favourite(self, run_id: int, user_id: str, position: int | None = None) -> bool:
-        """Remove the user's vote in the run (only if it is for `position`, when given); True if one was removed."""
+    async def clear_favourite(
+        self, run_id: int, user_id: str, position: int | None = None, *, event_id: str | None = None
+    ) -> bool:
+        """Remove the user's vote in the run (only if it is for `position`, when given); True if one was removed.
+
+        `event_id` deduplicates as for set_favourite, in the same transaction.
+        """
         statement = delete(FavouriteRow).where(FavouriteRow.run_id == run_id, FavouriteRow.user_id == user_id)
         if position is not None:
             statement = statement.where(FavouriteRow.position == position)
         returning = statement.returning(FavouriteRow.run_id)
-        return await self._db.transact(lambda connection: connection.scalar(returning) is not None)
+
+        def op(connection: Connection) -> bool:
+            return self._claim(connection, event_id) and connection.scalar(returning) is not None
+
+        return await self._db.transact(op)
 
     async def mark_event_processed(self, event_id: str) -> bool:
         """True the first time `event_id` is seen, False on every later call (safe under concurrency)."""
-        statement = (
-            self._insert(ProcessedEvent)
-            .values(event_id=event_id, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(ProcessedEvent.event_id)
-        )
-        return await self._db.transact(lambda connection: connection.scalar(statement) is not None)
+        return await self._db.transact(lambda connection: self._claim(connection, event_id))
+
+    def _claim(self, connection: Connection, event_id: str | None) -> bool:
+        """Mark `event_id` processed; False if it already was (no event id: always True)."""
+        return not event_id or connection.scalar(statements.claim_event(self._db.dialect, event_id)) is not None
 
     async def find_variation_by_message(
         self, channel: str, ts: str, *, team_id: str | None = None
@@ -284,57 +290,3 @@ class Repository:
     async def run_detail(self, run_id: int) -> RunDetail | None:
         async with self._db.read() as session:
             return await queries.run_detail(session, run_id)
-
-
-# Write statements are built once (their compiled form is cached) and take their values as parameters: an
-# UPDATE sets the columns named by its parameters, besides those in .values(); b_* parameters are not columns.
-_RUN_ID: BindParameter[int] = bindparam("b_run_id", type_=Integer())
-_TOUCH = update(Run).where(Run.id == _RUN_ID)
-_BEGIN_WRITING = _TOUCH.values(status=case((Run.status == "planning", "writing"), else_=Run.status))
-_ADD_USAGE = _TOUCH.values(
-    input_tokens=Run.input_tokens + bindparam("b_input"),
-    output_tokens=Run.output_tokens + bindparam("b_output"),
-    cache_read_tokens=Run.cache_read_tokens + bindparam("b_cache_read"),
-    cache_write_tokens=Run.cache_write_tokens + bindparam("b_cache_write"),
-    estimated_cost_usd=Run.estimated_cost_usd + bindparam("b_cost", type_=Float()),
-)
-_NEW_RUN = insert(Run).returning(Run.id)
-_NEW_CALL = insert(CallRow)
-_FAIL_WRITING = update(VariationRow).where(VariationRow.run_id == _RUN_ID, VariationRow.status == "writing")
-_SET_MESSAGE = update(VariationRow).where(
-    VariationRow.run_id == _RUN_ID, VariationRow.position == bindparam("b_position")
-)
-
-
-def _touch(run_id: int, now: datetime | None = None, **values: Any) -> Step:
-    """An UPDATE of the run that moves its heartbeat and sets `values`."""
-    return _TOUCH, {"b_run_id": run_id, "heartbeat_at": now or utcnow(), **values}
-
-
-def _analysis(run_id: int, analysis: str) -> Step:
-    parameters = {"b_run_id": run_id, "heartbeat_at": utcnow()}
-    if analysis:
-        parameters["analysis"] = analysis
-    return _BEGIN_WRITING, parameters
-
-
-def _dialect_insert(dialect: str, table: type[Base]) -> Insert:
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-
-
-@functools.cache
-def _new_subtasks(dialect: str) -> Insert:
-    return _dialect_insert(dialect, VariationRow).on_conflict_do_nothing(index_elements=["run_id", "position"])
-
-
-@functools.cache
-def _variation_upsert(dialect: str, columns: tuple[str, ...]) -> Insert:
-    """INSERT a variation, or UPDATE `columns` of the existing one."""
-    statement = _dialect_insert(dialect, VariationRow)
-    return statement.on_conflict_do_update(
-        index_elements=["run_id", "position"], set_={column: statement.excluded[column] for column in columns}
-    )
-
-
-def _variation_keys(run_id: int, subtask: Subtask) -> dict[str, Any]:
-    return {"run_id": run_id, "position": subtask.position, "type": subtask.type, "description": subtask.description}

@@ -3,7 +3,7 @@
 One favourite per user per run: a vote on another variation moves it, removing
 the reaction clears it. Reactions on any other message, or with an emoji not in
 COPYBOT_FAVOURITE_EMOJI, are ignored. Slack redelivers events (X-Slack-Retry-Num)
-when an ack is slow: every event_id is processed once (mark_event_processed).
+when an ack is slow: every event_id is processed once, its dedupe mark committed with the vote.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ class FavouriteStore(Protocol):
         self, channel: str, ts: str, *, team_id: str | None = None
     ) -> tuple[int, int] | None: ...
 
-    async def set_favourite(self, run_id: int, position: int, user_id: str, how: str) -> None: ...
+    async def set_favourite(
+        self, run_id: int, position: int, user_id: str, how: str, *, event_id: str | None = None
+    ) -> bool: ...
 
-    async def clear_favourite(self, run_id: int, user_id: str, position: int | None = None) -> bool: ...
-
-    async def mark_event_processed(self, event_id: str) -> bool: ...
+    async def clear_favourite(
+        self, run_id: int, user_id: str, position: int | None = None, *, event_id: str | None = None
+    ) -> bool: ...
 
 
 def base_emoji(reaction: str) -> str:
@@ -50,16 +52,15 @@ def register_events(app: AsyncApp, *, store: FavouriteStore, emoji: tuple[str, .
         found = await store.find_variation_by_message(channel, ts, team_id=_team(body))
         if found is None:
             return
-        event_id = str(body.get("event_id", ""))
-        if event_id and not await store.mark_event_processed(event_id):
-            log.info("event %s was delivered again; already counted", event_id)
-            return
+        event_id = str(body.get("event_id", "")) or None  # the vote and its dedupe mark commit together
         run_id, position = found
         user = str(event.get("user", ""))
         if event.get("type") == "reaction_added":
-            await store.set_favourite(run_id, position, user, base_emoji(str(event["reaction"])))
+            how = base_emoji(str(event["reaction"]))
+            if not await store.set_favourite(run_id, position, user, how, event_id=event_id):
+                log.info("event %s was delivered again; already counted", event_id)
         else:
-            await store.clear_favourite(run_id, user, position=position)
+            await store.clear_favourite(run_id, user, position=position, event_id=event_id)
 
     async def on_pick(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()

@@ -120,6 +120,24 @@ async def test_favourites_move_and_clear(repository: Repository) -> None:
         await repository.set_favourite(run_id, 7, "U1", "star")
 
 
+async def test_a_vote_and_its_event_mark_commit_together(repository: Repository) -> None:
+    run_id = await _run_with_variations(repository)
+    assert await repository.set_favourite(run_id, 1, "U1", "star", event_id="Ev1")
+    assert await repository.set_favourite(run_id, 2, "U1", "heart", event_id="Ev2")  # the vote moves
+    assert not await repository.set_favourite(run_id, 1, "U1", "star", event_id="Ev1")  # redelivered: no change
+    assert not await repository.clear_favourite(run_id, "U1", position=2, event_id="Ev2")  # a reused id: no change
+    run = await detail(repository, run_id)
+    assert [[v.user_id for v in variation.votes] for variation in run.variations] == [[], ["U1"]]
+
+    with pytest.raises(StorageError, match="no variation 7"):
+        await repository.set_favourite(run_id, 7, "U1", "star", event_id="Ev3")
+    assert await repository.mark_event_processed("Ev3")  # the failed vote left its event unmarked for a retry
+
+    assert await repository.clear_favourite(run_id, "U1", position=2, event_id="Ev4")
+    assert not await repository.clear_favourite(run_id, "U1", position=2, event_id="Ev4")
+    assert [v.votes for v in (await detail(repository, run_id)).variations] == [(), ()]
+
+
 async def test_summary_shows_the_most_voted_variation(repository: Repository) -> None:
     run_id = await _run_with_variations(repository)
     for user, position in (("U1", 2), ("U2", 1), ("U3", 2)):
