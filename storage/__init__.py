@@ -9,7 +9,7 @@ finally:
 
 from __future__ import annotations
 
-from storage import migrate
+from storage import revision
 from storage.db import Database
 from storage.records import (
     INTERRUPTED,
@@ -49,8 +49,13 @@ async def open_repository(database_url: str, *, upgrade: bool = True) -> Reposit
     Raises SchemaTooNew for a database migrated by a newer copybot, StorageError when the database
     cannot be reached or (with upgrade=False) is not up to date, ConfigError for a malformed URL.
     """
-    if upgrade:
-        await migrate.upgrade(database_url)
-    else:
-        await migrate.check(database_url)
-    return Repository(Database(database_url))
+    db = Database(database_url)
+    try:
+        if await revision.current(db) != revision.HEAD:
+            from storage import migrate  # Alembic loads only when there is something to migrate or explain
+
+            await (migrate.upgrade(database_url) if upgrade else migrate.check(database_url))
+    except BaseException:
+        await db.aclose()
+        raise
+    return Repository(db)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -13,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from bot.errors import SchemaTooNew, StorageError
 from bot.workflow import CopyRequest
-from storage import migrate, open_repository
+from storage import migrate, open_repository, revision
 from storage.db import create_engine, parse_url
 from storage.tables import PRODUCT_SEARCH_INDEX, Base, include_object
 from tests.storage.test_repository import SLACK
@@ -158,3 +161,23 @@ async def test_a_schema_from_a_newer_copybot_is_refused_untouched(database_url: 
 async def test_without_upgrade_an_old_database_is_refused_with_what_to_do(database_url: str) -> None:
     with pytest.raises(StorageError, match="copybot db upgrade"):
         await open_repository(database_url, upgrade=False)
+
+
+def test_the_fast_start_up_check_knows_the_newest_migration() -> None:
+    assert migrate.head() == revision.HEAD
+
+
+async def test_opening_a_current_database_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}"
+    await (await open_repository(url)).aclose()  # creates and migrates
+    code = (
+        "import asyncio, sys\n"
+        "from storage import open_repository\n"
+        "async def main():\n"
+        f"    await (await open_repository({url!r})).aclose()\n"
+        "asyncio.run(main())\n"
+        "print(any(m == 'alembic' or m.startswith('alembic.') for m in sys.modules))\n"
+    )
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", code, stdout=asyncio.subprocess.PIPE)
+    out, _ = await process.communicate()
+    assert (process.returncode, out.decode().strip()) == (0, "False")
