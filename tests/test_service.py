@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,11 +18,12 @@ from bot.workflow import AnalysisReady, CopyRequest, Event, RunFinished, Workflo
 from storage import INTERRUPTED, Repository, open_repository
 from storage.tables import ProcessedEvent, Run
 from tests.storage.backends import database_url_fixture
+from tests.storage.conftest import repository_fixture
 from tests.storage.fake_llm import ORCHESTRATOR_MODEL, REQUEST, FakeLLM, workflow
 from tests.storage.hung_run import hung_run
 from tests.storage.test_recovery import behind_the_back
 
-__all__ = ["database_url_fixture"]
+__all__ = ["database_url_fixture", "repository_fixture"]
 
 CLI = Origin("cli", user_name="ana")
 
@@ -38,15 +39,6 @@ class RecordingSink:
 class BrokenSink:
     async def handle(self, run_id: int, event: Event) -> None:
         raise RuntimeError("the terminal went away")
-
-
-@pytest.fixture(name="repository")
-async def repository_fixture(database_url: str) -> AsyncIterator[Repository]:
-    repository = await open_repository(database_url)
-    try:
-        yield repository
-    finally:
-        await repository.aclose()
 
 
 async def test_the_run_is_stored_before_the_first_model_call(repository: Repository) -> None:

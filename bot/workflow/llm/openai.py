@@ -192,13 +192,17 @@ def _malformed(url: str, why: str) -> LLMError:
 
 
 async def _json(response: aiohttp.ClientResponse, url: str) -> dict[str, Any]:
-    text = await response.text(errors="replace")
+    return _object(await response.text(errors="replace"), url, "the reply")
+
+
+def _object(text: str, url: str, what: str) -> dict[str, Any]:
+    """`text` as a JSON object, or a malformed-reply LLMError saying what was wrong with `what`."""
     try:
         data = json.loads(text)
     except ValueError:
-        raise _malformed(url, f"not JSON: {text[:80]!r}") from None
+        raise _malformed(url, f"{what} is not JSON: {text[:80]!r}") from None
     if not isinstance(data, dict):
-        raise _malformed(url, "not a JSON object")
+        raise _malformed(url, f"{what} is not a JSON object")
     return data
 
 
@@ -255,12 +259,7 @@ async def _read_stream(response: aiohttp.ClientResponse, sink: TextSink, url: st
         if payload.strip() == "[DONE]":
             done = True
             break
-        try:
-            chunk = json.loads(payload)
-        except ValueError:
-            raise _malformed(url, f"a stream event is not JSON: {payload[:80]!r}") from None
-        if not isinstance(chunk, dict):
-            raise _malformed(url, "a stream event is not a JSON object")
+        chunk = _object(payload, url, "a stream event")
         if "error" in chunk:
             detail = _error_detail(payload)
             raise LLMError(f"The model server at {url} failed mid-stream: {detail}", retryable=True)
