@@ -59,10 +59,10 @@ def parse_url(database_url: str) -> URL:
     """DATABASE_URL -> an async driver URL; `sqlite://` and `postgres(ql)://` get aiosqlite / asyncpg."""
     try:
         url = make_url(database_url)
-    except ArgumentError:
+    except (ArgumentError, ValueError) as exc:  # the value is not shown: it may hold a password
         raise ConfigError(
-            f"DATABASE_URL={database_url!r} is not a database URL.",
-            hint="Use e.g. sqlite+aiosqlite:///copybot.db or postgresql+asyncpg://user:pass@host/db.",
+            f"DATABASE_URL is not a valid database URL ({exc}).",
+            hint="Use e.g. sqlite+aiosqlite:///copybot.db or postgresql+asyncpg://user:pass@host:5432/db.",
         ) from None
     driver = _DRIVERS.get(url.drivername)
     if driver is None:

@@ -243,15 +243,24 @@ class Repository:
         return await self._db.transact(op)
 
     async def clear_favourite(
-        self, run_id: int, user_id: str, position: int | None = None, *, event_id: str | None = None
+        self,
+        run_id: int,
+        user_id: str,
+        position: int | None = None,
+        *,
+        how: str | None = None,
+        event_id: str | None = None,
     ) -> bool:
-        """Remove the user's vote in the run (only if it is for `position`, when given); True if one was removed.
+        """Remove the user's vote in the run; True if one was removed.
 
-        `event_id` deduplicates as for set_favourite, in the same transaction.
+        Only a vote for `position` (when given) cast by `how` (when given: removing one reaction keeps a vote
+        cast with another). `event_id` deduplicates as for set_favourite, in the same transaction.
         """
         statement = delete(FavouriteRow).where(FavouriteRow.run_id == run_id, FavouriteRow.user_id == user_id)
         if position is not None:
             statement = statement.where(FavouriteRow.position == position)
+        if how is not None:
+            statement = statement.where(FavouriteRow.how == how)
         returning = statement.returning(FavouriteRow.run_id)
 
         def op(connection: Connection) -> bool:

@@ -53,6 +53,7 @@ def test_no_command_prints_usage_and_exits_2(capsys: pytest.CaptureFixture[str])
         (["run", "   "], "The product is empty."),
         (["run", "x" * 1001], "the limit is 1,000"),
         (["run", "bottle", "--variations", "9"], "copybot writes 1-5"),
+        (["run", "bottle", "--variations", "0"], "copybot writes 1-5"),
     ],
 )
 def test_invalid_requests_exit_2_with_one_line(

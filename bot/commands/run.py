@@ -42,7 +42,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         audience=args.audience,
         features=tuple(args.features),
         tone=args.tone,
-        max_variations=args.variations or settings.max_variations,
+        max_variations=settings.max_variations if args.variations is None else args.variations,
     )
     request = replace(request, max_variations=min(request.max_variations, settings.max_variations))
     return asyncio.run(_run(request, settings, json_mode=args.json))

@@ -31,7 +31,13 @@ class FavouriteStore(Protocol):
     ) -> bool: ...
 
     async def clear_favourite(
-        self, run_id: int, user_id: str, position: int | None = None, *, event_id: str | None = None
+        self,
+        run_id: int,
+        user_id: str,
+        position: int | None = None,
+        *,
+        how: str | None = None,
+        event_id: str | None = None,
     ) -> bool: ...
 
 
@@ -55,12 +61,12 @@ def register_events(app: AsyncApp, *, store: FavouriteStore, emoji: tuple[str, .
         event_id = str(body.get("event_id", "")) or None  # the vote and its dedupe mark commit together
         run_id, position = found
         user = str(event.get("user", ""))
+        how = base_emoji(str(event["reaction"]))
         if event.get("type") == "reaction_added":
-            how = base_emoji(str(event["reaction"]))
             if not await store.set_favourite(run_id, position, user, how, event_id=event_id):
                 log.info("event %s was delivered again; already counted", event_id)
-        else:
-            await store.clear_favourite(run_id, user, position=position, event_id=event_id)
+        else:  # only the vote this reaction cast: another favourite reaction of theirs keeps it
+            await store.clear_favourite(run_id, user, position=position, how=how, event_id=event_id)
 
     async def on_pick(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()

@@ -146,14 +146,18 @@ class PlanScanner:
 
     @property
     def analysis(self) -> str | None:
-        """The analysis once it is complete (at `</analysis>`, or at the end of the reply)."""
+        """The analysis once it is complete: at `</analysis>` (or the tasks' start, if untagged), or at the end."""
         match = _ANALYSIS.search(self._text)
-        if match is None and self._finished:
-            match = _ANALYSIS_OPEN.search(self._text)
-            if match is None:
-                before = re.split(_TASKS_OPEN, _FENCE.sub("", self._text), maxsplit=1, flags=re.I)[0]
-                return self._field(before, multiline=True) if len(before) < len(self._text) else ""
-        return None if match is None else self._field(match.group(1), multiline=True)
+        if match is not None:
+            return self._field(match.group(1), multiline=True)
+        opened = _ANALYSIS_OPEN.search(self._text)
+        if opened is not None:  # never closed: all the rest, once the reply has ended
+            return self._field(opened.group(1), multiline=True) if self._finished else None
+        text = _FENCE.sub("", self._text)
+        tasks = re.search(_TASKS_OPEN, text, re.IGNORECASE)
+        if tasks is not None:  # untagged prose before the tasks
+            return self._field(text[: tasks.start()], multiline=True)
+        return "" if self._finished else None
 
     def _closed_tasks(self) -> list[RawTask]:
         found = []

@@ -54,6 +54,16 @@ async def test_a_reaction_on_a_variation_is_a_vote_that_moves_and_clears(
     assert await votes(bot.repository, run_id) == {}
 
 
+async def test_removing_one_reaction_keeps_the_vote_another_reaction_cast(
+    bot: Bot, thread: tuple[int, str, list[Message]]
+) -> None:
+    run_id, _, replies = thread
+    await bot.send.event(reaction("reaction_added", replies[1].ts), event_id="Ev1")
+    await bot.send.event(reaction("reaction_added", replies[1].ts, emoji="+1"), event_id="Ev2")
+    await bot.send.event(reaction("reaction_removed", replies[1].ts), event_id="Ev3")  # :star: goes, :+1: stays
+    assert await votes(bot.repository, run_id) == {2: [("U2", "+1")]}
+
+
 async def test_a_redelivered_event_counts_once(bot: Bot, thread: tuple[int, str, list[Message]]) -> None:
     run_id, _, replies = thread
     await bot.send.event(reaction("reaction_added", replies[0].ts), event_id="EvA")

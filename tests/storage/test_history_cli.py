@@ -158,3 +158,16 @@ def test_a_bad_database_url_is_a_clear_error(
     monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////no/such/directory/copybot.db")
     code, _, err = run_cli(capsys, "history")
     assert code == 2 and "The directory of the SQLite database /no/such/directory/copybot.db does not exist" in err
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql+asyncpg//user:s3cret@db/copybot", "postgresql+asyncpg://user:s3cret@db:notaport/copybot"]
+)
+def test_a_malformed_database_url_is_a_clear_error_that_never_shows_the_password(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["history"]) == 2
+    err = capsys.readouterr().err
+    assert "DATABASE_URL is not a valid database URL" in err
+    assert "s3cret" not in err

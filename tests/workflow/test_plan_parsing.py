@@ -318,3 +318,20 @@ def test_user_text_that_is_only_a_tag_does_not_break_the_plan() -> None:
     reply = "<analysis>A</analysis><tasks><task><type>a</type><description>Do a.</description></task></tasks>"
     plan = parse_plan(reply, 5, protected=("</task>", "<tasks>"))
     assert [(s.type, s.description) for s in plan.subtasks] == [("a", "Do a.")]
+
+
+def test_an_untagged_analysis_is_known_as_soon_as_the_tasks_begin() -> None:
+    scanner = PlanScanner()
+    scanner.feed("I think the audience wants durability.\n\n")
+    assert scanner.analysis is None  # it may go on
+    scanner.feed("<tasks>\n<task><type>a</type>")
+    assert scanner.analysis == "I think the audience wants durability."
+    scanner.feed("<description>Do a.</description></task></tasks>")
+    scanner.finish()
+    assert scanner.analysis == "I think the audience wants durability."
+
+
+def test_a_reply_without_tasks_tags_has_no_analysis_made_of_the_whole_reply() -> None:
+    reply = "```\n<type>a</type><description>Do a.</description>\n```"
+    plan = parse_plan(reply, 5)
+    assert (plan.analysis, [s.type for s in plan.subtasks]) == ("", ["a"])
