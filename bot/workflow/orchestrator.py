@@ -13,6 +13,7 @@ variation never cancels the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
@@ -86,6 +87,9 @@ class Workflow:
     def __init__(self, llm: LLM, config: WorkflowConfig) -> None:
         self.llm = llm
         self.config = config
+        # A local model answers one call at a time for the whole process (every run shares it): calls queue
+        # here, outside their timeouts, so a timeout measures the model's own work and never the queue.
+        self.model_gate = asyncio.Semaphore(1) if llm.provider == "local" else None
 
     async def run(self, request: CopyRequest) -> AsyncGenerator[Event, None]:
         """Run `request`, yielding events as they happen; the last is always RunFinished."""
@@ -117,9 +121,8 @@ class _Run:
         self.request = request
         self.emit = emit
         self.builder = PlanBuilder(request.max_variations)
-        # a local model serialises its calls anyway: waiting here, outside the timeout, keeps each worker's
-        # timeout for its own generation rather than for the queue ahead of it
-        self.semaphore = asyncio.Semaphore(1 if self.llm.provider == "local" else self.config.max_concurrency)
+        self.plan_gate = workflow.model_gate or contextlib.nullcontext()
+        self.semaphore = workflow.model_gate or asyncio.Semaphore(self.config.max_concurrency)
         self.analysis_sent = False
         self.copies: dict[str, int] = {}  # each written copy (_copy_key) -> its position
         self.succeeded = 0
@@ -174,14 +177,15 @@ class _Run:
                 take(scanner.feed(chunk))
 
             try:
-                completion, call = await timed_call(
-                    self.llm,
-                    prompt,
-                    self.config.orchestrator_model,
-                    self.config.orchestrator_max_tokens,
-                    self.config.orchestrator_timeout_s,
-                    on_text=on_text if self.llm.can_stream else None,
-                )
+                async with self.plan_gate:
+                    completion, call = await timed_call(
+                        self.llm,
+                        prompt,
+                        self.config.orchestrator_model,
+                        self.config.orchestrator_max_tokens,
+                        self.config.orchestrator_timeout_s,
+                        on_text=on_text if self.llm.can_stream else None,
+                    )
             except CallError as exc:
                 self.emit(CallRecorded(exc.call))
                 if attempt < attempts and exc.retryable:
