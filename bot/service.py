@@ -39,7 +39,7 @@ from bot.workflow import (
     Workflow,
     WorkflowConfig,
 )
-from storage import Repository
+from storage import INTERRUPTED, Repository
 
 log = logging.getLogger(__name__)
 RECOVERY_INTERVAL_S = 300.0
@@ -92,9 +92,10 @@ class CopyService:
         """Run `request` to the end; the outcome's status is the stored one."""
         run_id = await self.repository.start_run(request, origin)
         finished: RunFinished | None = None
+        abandoned: list[Event] = []
         try:
             # Workflow.run is an async generator: closing it when we stop early cancels its workers.
-            stream = self.workflow.run(request)
+            stream = self.workflow.run(request, abandoned=abandoned)
             async with aclosing(stream) as events:
                 async for event in events:
                     await self._store(run_id, event)
@@ -103,6 +104,9 @@ class CopyService:
                     await self._deliver(run_id, event, sinks)
             if finished is None:
                 raise RuntimeError("the workflow stopped without finishing the run")
+        except asyncio.CancelledError:  # shutdown: keep what the run had in flight, then say it was interrupted
+            await self._interrupted(run_id, abandoned, sinks)
+            raise
         except Exception as exc:
             log.exception("run %d failed unexpectedly", run_id)
             reason = str(exc) if isinstance(exc, CopybotError) else f"Unexpected error: {type(exc).__name__}: {exc}"
@@ -164,6 +168,19 @@ class CopyService:
                 await repository.finish_run(run_id, event)
             case _:
                 assert_never(event)
+
+    async def _interrupted(self, run_id: int, abandoned: list[Event], sinks: Sequence[RunSink]) -> None:
+        """The task running this run was cancelled: store the calls it had in flight, mark it interrupted and
+        tell the sinks (the Slack thread says so instead of looking in progress forever)."""
+        finished = RunFinished("failed", INTERRUPTED)
+        try:
+            for event in abandoned:
+                if isinstance(event, CallRecorded):
+                    await self.repository.record_llm_call(run_id, event.call)
+        except Exception:
+            log.exception("run %d: the calls in flight when it was interrupted could not be stored", run_id)
+        await self._finish_after_error(run_id, finished)
+        await self._deliver(run_id, finished, sinks)
 
     async def _finish_after_error(self, run_id: int, finished: RunFinished) -> None:
         try:

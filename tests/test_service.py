@@ -94,7 +94,7 @@ async def test_every_event_is_stored_and_passed_to_every_sink_even_when_one_sink
 
 
 class BrokenWorkflow(Workflow):
-    async def run(self, request: CopyRequest) -> AsyncGenerator[Event, None]:
+    async def run(self, request: CopyRequest, *, abandoned: list[Event] | None = None) -> AsyncGenerator[Event, None]:
         yield AnalysisReady("")
         raise RuntimeError("disk on fire")
 
@@ -132,6 +132,27 @@ async def test_a_storage_failure_fails_the_run_and_stops_its_workers(repository:
     run = await repository.run_detail(outcome.run_id)
     assert run is not None and (run.status, run.error) == ("failed", outcome.error)
     assert {(v.status, v.error) for v in run.variations} == {("failed", outcome.error)}
+
+
+async def test_a_cancelled_run_keeps_its_calls_in_flight_and_tells_the_sinks(repository: Repository) -> None:
+    llm = FakeLLM(gate=asyncio.Event())  # workers wait until cancelled, as at a shutdown
+    sink = RecordingSink()
+    task = asyncio.create_task(CopyService(workflow(llm), repository).run(REQUEST, CLI, [sink]))
+    while len(llm.calls) < 4:  # noqa: ASYNC110 - polls the fake: the plan, then three workers in flight
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    run_id = sink.events[0][0]
+    assert sink.events[-1] == (run_id, RunFinished("failed", INTERRUPTED))
+    run = await repository.run_detail(run_id)
+    assert run is not None and (run.status, run.error) == ("failed", INTERRUPTED)
+    assert (
+        sorted((c.role, "interrupted" in c.error) for c in run.calls)
+        == [("orchestrator", False)] + [("worker", True)] * 3
+    )
+    assert llm.cancelled == 3
 
 
 async def test_a_crash_mid_run_is_recovered_on_restart(database_url: str, caplog: pytest.LogCaptureFixture) -> None:

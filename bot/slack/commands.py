@@ -23,8 +23,7 @@ from bot.slack.history import HistoryStore, history_blocks
 from bot.slack.parsing import Copy, Help, History, parse_command, usage
 from bot.slack.sink import SlackThread, ThreadStore
 from bot.slack.tasks import BackgroundTasks
-from bot.workflow.types import CopyRequest, RunFinished
-from storage.records import INTERRUPTED
+from bot.workflow.types import CopyRequest
 
 log = logging.getLogger(__name__)
 HISTORY_TIMEOUT_S = 2.0
@@ -67,7 +66,7 @@ def register_commands(
             thread = SlackThread(
                 client, repository, respond, channel=str(command["channel_id"]), state=_state(parsed.request, command)
             )
-            job = _run(service, repository, thread, parsed.request, _origin(command), respond)
+            job = _run(service, thread, parsed.request, _origin(command), respond)
             tasks.spawn(job, name="copy")
 
     app.command("/copy")(copy_command)
@@ -75,7 +74,6 @@ def register_commands(
 
 async def _run(
     service: CopyService,
-    repository: ThreadStore,
     thread: SlackThread,
     request: CopyRequest,
     origin: Origin,
@@ -84,11 +82,7 @@ async def _run(
     """One run: the service stores and streams events; the thread's poster posts them concurrently."""
     poster = asyncio.create_task(thread.run())
     try:
-        await service.run(request, origin, sinks=[thread])
-    except asyncio.CancelledError:  # shutdown: the run is recorded as interrupted, not left running
-        if thread.run_id is not None:
-            await repository.finish_run(thread.run_id, RunFinished("failed", INTERRUPTED))
-        raise
+        await service.run(request, origin, sinks=[thread])  # cancelled at shutdown: stored and shown as interrupted
     except CopybotError as exc:
         await _tell(respond, error_text(str(exc)))
     except Exception:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from bot.errors import CopybotError, LLMError
 from bot.workflow.llm.base import LLM, Completion, Prompt, TextSink
 from bot.workflow.types import LLMCall, Usage
+
+INTERRUPTED_CALL = "interrupted: the run was stopped while the model was answering"
 
 
 def elapsed_ms(since: float) -> int:
@@ -46,8 +49,13 @@ async def timed_call(
     *,
     position: int | None = None,
     on_text: TextSink | None = None,
+    on_cancel: Callable[[LLMCall], None] | None = None,
 ) -> tuple[Completion, LLMCall]:
-    """Call `llm` under `timeout_s`; the LLMCall is built whatever happens (CallError on failure)."""
+    """Call `llm` under `timeout_s`; the LLMCall is built whatever happens (CallError on failure).
+
+    A call cancelled in flight (the run was stopped) is handed to `on_cancel` before the cancellation goes on:
+    it was sent, and may cost, so it is recorded too.
+    """
     started = time.monotonic()
 
     def record(completion: Completion | None, error: str) -> LLMCall:
@@ -68,6 +76,10 @@ async def timed_call(
     try:
         async with asyncio.timeout(timeout_s):
             completion = await llm.complete(prompt, model=model, max_tokens=max_tokens, on_text=on_text)
+    except asyncio.CancelledError:
+        if on_cancel is not None:
+            on_cancel(record(None, INTERRUPTED_CALL))
+        raise
     except Exception as exc:
         raise CallError(record(None, failure_reason(exc, timeout_s)), exc, timeout_s) from exc
     return completion, record(completion, "")

@@ -91,8 +91,12 @@ class Workflow:
         # here, outside their timeouts, so a timeout measures the model's own work and never the queue.
         self.model_gate = asyncio.Semaphore(1) if llm.provider == "local" else None
 
-    async def run(self, request: CopyRequest) -> AsyncGenerator[Event, None]:
-        """Run `request`, yielding events as they happen; the last is always RunFinished."""
+    async def run(self, request: CopyRequest, *, abandoned: list[Event] | None = None) -> AsyncGenerator[Event, None]:
+        """Run `request`, yielding events as they happen; the last is always RunFinished.
+
+        Closing the stream early cancels the run; the events its cancellation still produced (the model
+        calls it had in flight, as CallRecorded) are appended to `abandoned` when given.
+        """
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
         async def produce() -> None:
@@ -110,6 +114,9 @@ class Workflow:
             if not producer.done():
                 producer.cancel()
                 await asyncio.gather(producer, return_exceptions=True)
+                while abandoned is not None and not queue.empty():
+                    if (event := queue.get_nowait()) is not None:
+                        abandoned.append(event)
 
 
 class _Run:
@@ -185,6 +192,7 @@ class _Run:
                         self.config.orchestrator_max_tokens,
                         self.config.orchestrator_timeout_s,
                         on_text=on_text if self.llm.can_stream else None,
+                        on_cancel=self._record,
                     )
             except CallError as exc:
                 self.emit(CallRecorded(exc.call))
@@ -232,14 +240,14 @@ class _Run:
                         self.config.worker_timeout_s,
                         position=subtask.position,
                         on_text=live.attempt() if live and self.llm.can_stream else None,
+                        on_cancel=self._record,
                     )
             except CallError as exc:
                 self._failed(subtask, str(exc), exc.call)
                 return
             except Exception as exc:  # one worker's bug must not cancel the others
                 log.exception("worker %d crashed", subtask.position)
-                self.failed += 1
-                self.emit(VariationFailed(subtask, failure_reason(exc, self.config.worker_timeout_s)))
+                self._failed(subtask, failure_reason(exc, self.config.worker_timeout_s), None)
                 return
             text = extract_response(completion.text)
             problem = self._unusable(text)
@@ -264,7 +272,11 @@ class _Run:
             return f"The model repeated variation {same} word for word.", f"duplicate of variation {same}"
         return None
 
-    def _failed(self, subtask: Subtask, reason: str, call: LLMCall) -> None:
+    def _record(self, call: LLMCall) -> None:
         self.emit(CallRecorded(call))
+
+    def _failed(self, subtask: Subtask, reason: str, call: LLMCall | None) -> None:
+        if call is not None:
+            self._record(call)
         self.failed += 1
         self.emit(VariationFailed(subtask, reason, call))
