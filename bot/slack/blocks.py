@@ -244,9 +244,17 @@ def unposted_text(written: int) -> str:
     )
 
 
-def not_in_channel_text(channel_id: str) -> str:
+def not_in_channel_text(channel_id: str, error: str = "not_in_channel") -> str:
+    """What to do when Slack refuses the thread parent with `error` (not_in_channel, channel_not_found,
+    is_archived)."""
+    meanwhile = "Meanwhile I'm still writing this copy and will send it to you privately here."
+    if error == "is_archived":
+        return (
+            f":no_entry: <#{channel_id}> is archived, so nobody can post in it. "
+            f"Run `/copy` in another channel. {meanwhile}"
+        )
     return (
         f":no_entry: I can't post in <#{channel_id}> because I'm not a member of it. "
         "Invite me with `/invite @copybot` (or open the channel's details > Integrations > Add apps), "
-        "then run `/copy` again. Meanwhile I'm still writing this copy and will send it to you privately here."
+        f"then run `/copy` again. {meanwhile}"
     )

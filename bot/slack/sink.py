@@ -256,7 +256,7 @@ class SlackThread:
             if error in _CHANNEL_ERRORS and not ts:
                 self.blocked = True
                 await self._respond(
-                    text=not_in_channel_text(self.channel), response_type="ephemeral", replace_original=False
+                    text=not_in_channel_text(self.channel, error), response_type="ephemeral", replace_original=False
                 )
                 return ""
             log.warning("Slack refused a message in %s: %s", self.channel, error)

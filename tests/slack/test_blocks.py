@@ -12,6 +12,7 @@ from bot.slack.blocks import (
     SECTION_LIMIT,
     ParentState,
     escape,
+    not_in_channel_text,
     parent_message,
     split_text,
     variation_messages,
@@ -87,3 +88,10 @@ def test_unslack_turns_links_back_into_text() -> None:
     assert unslack("see <https://x.example|our site> or <https://y.example> in <#C1|general>") == (
         "see our site or https://y.example in #general"
     )
+
+
+def test_a_refused_channel_is_explained_by_why_it_refused() -> None:
+    assert "/invite @copybot" in not_in_channel_text("C1", "not_in_channel")
+    assert "/invite @copybot" in not_in_channel_text("C1", "channel_not_found")
+    archived = not_in_channel_text("C1", "is_archived")
+    assert "archived" in archived and "another channel" in archived and "/invite" not in archived
