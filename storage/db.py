@@ -24,6 +24,7 @@ in a write transaction) is for bulk tools.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -163,7 +164,7 @@ class Database:
 Outcome = tuple[bool, Any]  # (True, what the op returned) or (False, what it raised)
 
 
-class _GroupCommit:
+class _GroupCommit(abc.ABC):
     """One writer: ops queue up while a transaction runs, and the next transaction commits them all."""
 
     def __init__(self) -> None:
@@ -197,8 +198,9 @@ class _GroupCommit:
             for _, future in (*batch, *self._queue):
                 future.cancel()
 
+    @abc.abstractmethod
     async def _commit(self, ops: list[WriteOp[Any]]) -> list[Outcome]:
-        raise NotImplementedError
+        """Run `ops` in one transaction (each alone after a failure); one outcome per op, in order."""
 
     async def aclose(self) -> None:
         self._closed = True
