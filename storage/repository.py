@@ -19,13 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    delete,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, delete, or_, select, update
 
 from bot.errors import StorageError
 from bot.workflow.types import CopyRequest, LLMCall, Plan, RunFinished, Subtask, Variation
