@@ -66,3 +66,10 @@ class StorageError(CopybotError):
 
 class SchemaTooNew(StorageError):
     """The database schema is newer than this copybot."""
+
+
+def describe(error: BaseException) -> str:
+    """What to tell a user about `error`: our own message, or its type and text for anything unexpected."""
+    if isinstance(error, CopybotError):
+        return str(error)
+    return f"Unexpected error: {type(error).__name__}: {error}"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, Protocol, assert_never
 
-from bot.errors import CopybotError
+from bot.errors import describe
 from bot.workflow import (
     AnalysisReady,
     CallRecorded,
@@ -109,8 +109,7 @@ class CopyService:
             raise
         except Exception as exc:
             log.exception("run %d failed unexpectedly", run_id)
-            reason = str(exc) if isinstance(exc, CopybotError) else f"Unexpected error: {type(exc).__name__}: {exc}"
-            finished = RunFinished("failed", reason)
+            finished = RunFinished("failed", describe(exc))
             await self._finish_after_error(run_id, finished)
             await self._deliver(run_id, finished, sinks)
         return RunOutcome(run_id, finished.status, finished.error)

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from bot.errors import CopybotError, LLMError
+from bot.errors import LLMError, describe
 from bot.workflow.llm.base import LLM, Completion, Prompt, TextSink
 from bot.workflow.types import LLMCall, Usage
 
@@ -22,9 +22,7 @@ def failure_reason(error: BaseException, timeout_s: float) -> str:
     """What a failed call tells the user."""
     if isinstance(error, TimeoutError):
         return f"The model did not answer within {timeout_s:g} s."
-    if isinstance(error, CopybotError):
-        return str(error)
-    return f"Unexpected error: {type(error).__name__}: {error}"
+    return describe(error)
 
 
 class CallError(Exception):
