@@ -21,7 +21,7 @@ from bot.service import CopyService, Origin
 from bot.slack.blocks import ParentState, error_text, escape, shorten
 from bot.slack.history import HistoryStore, history_blocks
 from bot.slack.parsing import Copy, Help, History, parse_command, usage
-from bot.slack.sink import SlackThread, ThreadStore
+from bot.slack.sink import SlackThread, ThreadStore, tell
 from bot.slack.tasks import BackgroundTasks
 from bot.workflow.types import CopyRequest
 
@@ -84,23 +84,16 @@ async def _run(
     try:
         await service.run(request, origin, sinks=[thread])  # cancelled at shutdown: stored and shown as interrupted
     except CopybotError as exc:
-        await _tell(respond, error_text(str(exc)))
+        await tell(respond, error_text(str(exc)))
     except Exception:
         log.exception("a /copy run crashed")
-        await _tell(respond, error_text("an internal error occurred (details are in the bot's log)."))
+        await tell(respond, error_text("an internal error occurred (details are in the bot's log)."))
     finally:
         thread.close()
         try:
             await poster
         finally:
             poster.cancel()
-
-
-async def _tell(respond: AsyncRespond, text: str) -> None:
-    try:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
-    except Exception:
-        log.exception("could not reach the requester through response_url")
 
 
 async def _history(

@@ -78,6 +78,14 @@ class ThreadStore(Protocol):
     async def finish_run(self, run_id: int, finished: RunFinished) -> None: ...
 
 
+async def tell(respond: Respond, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> None:
+    """A private message to the requester through the command's response_url (logged, never raised, on failure)."""
+    try:
+        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    except Exception:
+        log.exception("could not reach the requester through response_url")
+
+
 @dataclass
 class _LiveReply:
     """A variation's reply while it is written: its message ("" if Slack refused it) and the text not yet shown."""
@@ -218,12 +226,10 @@ class SlackThread:
                 await self._finish_live(position, failure_message(live.subtask, event.error or "The run stopped."))
             if self.blocked and self._private:
                 message = private_copy(self._private)
-                await self._respond(
-                    text=message.text, blocks=list(message.blocks), response_type="ephemeral", replace_original=False
-                )
+                await tell(self._respond, message.text, list(message.blocks))
             elif not self.parent_ts:
                 text = error_text(event.error) if event.status == "failed" else unposted_text(event.succeeded)
-                await self._respond(text=text, response_type="ephemeral", replace_original=False)
+                await tell(self._respond, text)
 
     async def _post_parent(self, run_id: int) -> None:
         if self.parent_ts or self.blocked:
@@ -255,9 +261,7 @@ class SlackThread:
             error = str(exc.response.get("error", ""))
             if error in _CHANNEL_ERRORS and not ts:
                 self.blocked = True
-                await self._respond(
-                    text=not_in_channel_text(self.channel, error), response_type="ephemeral", replace_original=False
-                )
+                await tell(self._respond, not_in_channel_text(self.channel, error))
                 return ""
             log.warning("Slack refused a message in %s: %s", self.channel, error)
             return ""
