@@ -149,7 +149,7 @@ class LocalLLM:
         return self._llama
 
     def _unload(self) -> None:
-        """On the model thread, after every call: free the model."""
+        """On the model thread, when the provider closes: free the model."""
         if self._llama is not None:
             self._llama.close()
             self._llama = None
