@@ -34,7 +34,7 @@ import asyncpg
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
-from storage import Repository, migrate
+from storage import DatabaseConfig, Repository, migrate
 from storage.db import Database
 from storage.tables import CallRow, FavouriteRow, Run, VariationRow
 
@@ -163,7 +163,7 @@ async def timed(samples: int, query: Callable[[random.Random], Awaitable[object]
 
 
 async def bench(label: str, database_url: str, runs: int, samples: int) -> None:
-    await migrate.upgrade(database_url)
+    await migrate.upgrade(DatabaseConfig.parse(database_url))
     db = Database(database_url)
     repository = Repository(db)
     try:

@@ -32,8 +32,9 @@ from bot.workflow.llm.anthropic import AnthropicLLM
 from bot.workflow.llm.base import LLM
 from bot.workflow.plan import parse_plan
 from bot.workflow.prompting import orchestrator_prompt, protected_strings, worker_prompt
-from tests.fakes.anthropic_api import FakeAnthropic, Recorded, Reply, tokens
-from tests.workflow.support import ORCHESTRATOR, WORKER, NonStreaming, copy_for, style_of, task_close_times
+from tests.support.anthropic_api import FakeAnthropic, Recorded, Reply, tokens
+from tests.support.plans import ORCHESTRATOR, WORKER, copy_for, style_of, task_close_times
+from tests.support.scripted import NonStreaming
 
 STYLES = ("technical", "lifestyle", "story-driven", "playful", "premium")
 ANALYSIS = (

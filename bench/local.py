@@ -23,8 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout: `python bench/local.py`
 
+from bot.app import resolve_models, workflow_config
 from bot.config import Settings
-from bot.workflow import CallRecorded, CopyRequest, PlanReady, RunFinished, Workflow, WorkflowConfig
+from bot.workflow import CallRecorded, CopyRequest, PlanReady, RunFinished, Workflow
+from bot.workflow.llm.builtin import LOCAL
 from bot.workflow.llm.grammar import plan_grammar
 from bot.workflow.llm.local import LocalLLM, bundled_model_path, default_threads, open_model
 from bot.workflow.prompting import orchestrator_prompt, worker_prompt
@@ -86,7 +88,8 @@ async def main() -> None:
         library = library_grammar_rate(path, args.threads, request)
         print(f"plan, library grammar=  {library:6.1f} tokens/s   (llama-cpp-python's own sampler, for comparison)")
 
-        workflow = Workflow(llm, WorkflowConfig.from_settings(Settings.from_env({"COPYBOT_LLM": "local"})))
+        settings = Settings.from_env({"COPYBOT_LLM": "local"})
+        workflow = Workflow(llm, workflow_config(settings, resolve_models(settings, LOCAL)))
         walls, outputs, counts = [], [], []
         for _ in range(args.repeat):
             events = [event async for event in workflow.run(request)]

@@ -39,9 +39,10 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout: `python bench/slack_load.py`
 
-from tests.fakes.anthropic_api import FakeAnthropic, Recorded, Reply, tag_text
-from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ORCHESTRATOR, SIGNING_SECRET, WORKER, Sender, free_port, plan_reply
+from tests.support.anthropic_api import FakeAnthropic, Recorded, Reply, tag_text
+from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_requests import SIGNING_SECRET, Sender, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLES = ("technical", "lifestyle", "story-driven", "playful", "premium")
@@ -93,7 +94,10 @@ async def bench(args: argparse.Namespace) -> None:
     slack = await FakeSlack().start()
     async with FakeAnthropic() as llm, aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         plan = Reply(
-            plan_reply(styles), latency_s=args.ttft, tokens_per_s=args.rate, tokens_per_event=args.tokens_per_event
+            plan_reply(styles, one_line=True),
+            latency_s=args.ttft,
+            tokens_per_s=args.rate,
+            tokens_per_event=args.tokens_per_event,
         )
         llm.on(ORCHESTRATOR, plan)
         llm.on(

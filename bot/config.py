@@ -6,39 +6,36 @@ passes `os.environ`. Every default lives here and is listed in README.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from types import MappingProxyType
 
 from bot.errors import ConfigError
 
-DEFAULT_ORCHESTRATOR_MODEL = "claude-sonnet-5-5"
-DEFAULT_WORKER_MODEL = "claude-haiku-5-5"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///copybot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_FAVOURITE_EMOJI = ("star", "+1", "heart", "white_check_mark")
-
-LLMChoice = Literal["auto", "anthropic", "local", "openai"]
-_LLM_CHOICES: tuple[LLMChoice, ...] = ("auto", "anthropic", "local", "openai")
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything copybot can be configured with; see README "Configuration"."""
+    """Everything copybot can be configured with; see README "Configuration".
+
+    A provider's own variables (ANTHROPIC_API_KEY, OPENAI_BASE_URL, COPYBOT_LOCAL_MODEL_PATH, a plugin's) are
+    read by the provider from `env`, a frozen copy of the mapping given. Empty models mean the provider's
+    defaults (bot/app.py resolves them).
+    """
 
     slack_bot_token: str = ""
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
-    anthropic_api_key: str = field(default="", repr=False)
-    anthropic_base_url: str = ""
-    openai_base_url: str = ""
-    openai_api_key: str = field(default="", repr=False)
-    local_model_path: str = ""
     database_url: str = DEFAULT_DATABASE_URL
-    llm: LLMChoice = "auto"
-    orchestrator_model: str = DEFAULT_ORCHESTRATOR_MODEL
-    worker_model: str = DEFAULT_WORKER_MODEL
+    llm: str = "auto"
+    orchestrator_model: str = ""
+    worker_model: str = ""
     max_variations: int = 5
     max_concurrency: int = 5
     orchestrator_timeout_s: float = 120.0
@@ -49,6 +46,7 @@ class Settings:
     favourite_emoji: tuple[str, ...] = DEFAULT_FAVOURITE_EMOJI
     live_text: bool = False
     port: int = 3000
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:  # secrets never reach logs
         return f"Settings(llm={self.llm!r}, database_url={_redact_url(self.database_url)!r})"
@@ -61,10 +59,10 @@ class Settings:
             return env.get(name, "").strip() or default
 
         llm = text("COPYBOT_LLM", "auto").lower()
-        if llm not in _LLM_CHOICES:
+        if not _PROVIDER_NAME.fullmatch(llm):
             raise ConfigError(
-                f"COPYBOT_LLM={llm!r} is not one of {', '.join(_LLM_CHOICES)}.",
-                hint="Unset it to let copybot choose (auto).",
+                f"COPYBOT_LLM={llm!r} is not a provider name.",
+                hint="Use auto, anthropic, local, openai or a plugin's name; unset it to let copybot choose.",
             )
         emoji = tuple(e.strip(": ") for e in text("COPYBOT_FAVOURITE_EMOJI").split(",") if e.strip())
         return cls(
@@ -72,15 +70,10 @@ class Settings:
             slack_signing_secret=text("SLACK_SIGNING_SECRET"),
             slack_app_token=text("SLACK_APP_TOKEN"),
             slack_api_url=_with_slash(text("SLACK_API_URL", DEFAULT_SLACK_API_URL)),
-            anthropic_api_key=text("ANTHROPIC_API_KEY"),
-            anthropic_base_url=text("ANTHROPIC_BASE_URL"),
-            openai_base_url=text("OPENAI_BASE_URL"),
-            openai_api_key=text("OPENAI_API_KEY"),
-            local_model_path=text("COPYBOT_LOCAL_MODEL_PATH"),
             database_url=text("DATABASE_URL", DEFAULT_DATABASE_URL),
-            llm=llm,  # narrowed to LLMChoice by the membership check above
-            orchestrator_model=text("COPYBOT_ORCHESTRATOR_MODEL", DEFAULT_ORCHESTRATOR_MODEL),
-            worker_model=text("COPYBOT_WORKER_MODEL", DEFAULT_WORKER_MODEL),
+            llm=llm,
+            orchestrator_model=text("COPYBOT_ORCHESTRATOR_MODEL"),
+            worker_model=text("COPYBOT_WORKER_MODEL"),
             max_variations=_integer(env, "COPYBOT_MAX_VARIATIONS", 5, low=1, high=5),
             max_concurrency=_integer(env, "COPYBOT_MAX_CONCURRENCY", 5, low=1, high=50),
             orchestrator_timeout_s=_number(env, "COPYBOT_ORCHESTRATOR_TIMEOUT", 120.0),
@@ -89,6 +82,7 @@ class Settings:
             favourite_emoji=emoji or DEFAULT_FAVOURITE_EMOJI,
             live_text=_flag(env, "COPYBOT_LIVE_TEXT"),
             port=_integer(env, "PORT", 3000, low=1, high=65535),
+            env=MappingProxyType(dict(env)),
         )
 
 

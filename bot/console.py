@@ -22,10 +22,12 @@ from bot.workflow.types import (
     LLMCall,
     PlanReady,
     RunFinished,
+    RunStatus,
     Subtask,
     VariationDone,
     VariationFailed,
     VariationStarted,
+    VariationStatus,
 )
 
 RULE = "=" * 80
@@ -35,7 +37,7 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 @dataclass
 class _Outcome:
     subtask: Subtask
-    status: str = "writing"
+    status: VariationStatus = VariationStatus.WRITING
     text: str = ""
     error: str = ""
     truncated: bool = False
@@ -82,11 +84,13 @@ class ConsoleView:
             self._print(f"→ {event.subtask.position}. {event.subtask.type.upper()}: {event.subtask.description}")
         elif isinstance(event, VariationDone):
             v = event.variation
-            self.outcomes[v.subtask.position] = _Outcome(v.subtask, "done", v.text, "", v.truncated, v.call)
+            self.outcomes[v.subtask.position] = _Outcome(
+                v.subtask, VariationStatus.DONE, v.text, "", v.truncated, v.call
+            )
             note = " (cut off at the token limit)" if v.truncated else ""
             self._print(f"✓ {v.subtask.position}. {v.subtask.type} ready{self._cost(v.call)}{note}")
         elif isinstance(event, VariationFailed):
-            self.outcomes[event.subtask.position] = _Outcome(event.subtask, "failed", error=event.error)
+            self.outcomes[event.subtask.position] = _Outcome(event.subtask, VariationStatus.FAILED, error=event.error)
             self._print(f"✗ {event.subtask.position}. {event.subtask.type} failed: {event.error}")
         elif isinstance(event, CallRecorded):
             self.calls.append(event.call)
@@ -99,7 +103,7 @@ class ConsoleView:
             self._results()
 
     def _results(self) -> None:
-        done = [o for _, o in sorted(self.outcomes.items()) if o.status == "done"]
+        done = [o for _, o in sorted(self.outcomes.items()) if o.status is VariationStatus.DONE]
         if done:
             self._section("RESULTS")
         for outcome in done:
@@ -123,7 +127,7 @@ class ConsoleView:
         finished = self.finished
         return {
             "run_id": self.run_id,
-            "status": finished.status if finished else "failed",
+            "status": finished.status if finished else RunStatus.FAILED,
             "error": finished.error if finished else "",
             "provider": self.provider,
             "request": {
@@ -198,7 +202,7 @@ class ConsoleView:
     def _draw_status(self) -> None:
         if not self.live or self._ticker is None:
             return
-        ready = sum(o.status != "writing" for o in self.outcomes.values())
+        ready = sum(o.status is not VariationStatus.WRITING for o in self.outcomes.values())
         frame = SPINNER[int(time.monotonic() * 10) % len(SPINNER)]
         marks = " ".join(
             f"{o.subtask.type}{ {'done': ' ✓', 'failed': ' ✗'}.get(o.status, ' …') }"

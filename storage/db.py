@@ -33,12 +33,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.errors import ConfigError, StorageError
+from bot.errors import StorageError
+from storage.config import DatabaseConfig
 
 BUSY_TIMEOUT_MS = 30_000
 PG_POOL_SIZE = 10
@@ -47,37 +47,6 @@ MAX_BATCH = 256  # write ops committed in one SQLite transaction at most
 _WRITE = "copybot_write"
 T = TypeVar("T")
 WriteOp = Callable[[Connection], T]
-_DRIVERS = {
-    "sqlite": "sqlite+aiosqlite",
-    "sqlite+aiosqlite": "sqlite+aiosqlite",
-    "postgres": "postgresql+asyncpg",
-    "postgresql": "postgresql+asyncpg",
-    "postgresql+asyncpg": "postgresql+asyncpg",
-}
-
-
-def parse_url(database_url: str) -> URL:
-    """DATABASE_URL -> an async driver URL; `sqlite://` and `postgres(ql)://` get aiosqlite / asyncpg."""
-    try:
-        url = make_url(database_url)
-    except (ArgumentError, ValueError) as exc:  # the value is not shown: it may hold a password
-        raise ConfigError(
-            f"DATABASE_URL is not a valid database URL ({exc}).",
-            hint="Use e.g. sqlite+aiosqlite:///copybot.db or postgresql+asyncpg://user:pass@host:5432/db.",
-        ) from None
-    driver = _DRIVERS.get(url.drivername)
-    if driver is None:
-        raise ConfigError(
-            f"DATABASE_URL uses {url.drivername!r}; copybot supports SQLite (aiosqlite) and PostgreSQL (asyncpg).",
-            hint="Use sqlite+aiosqlite:///copybot.db or postgresql+asyncpg://user:pass@host/db.",
-        )
-    url = url.set(drivername=driver)
-    if is_sqlite(url) and url.database in (None, "", ":memory:"):
-        raise ConfigError(
-            "DATABASE_URL points at an in-memory SQLite database, which would lose every run.",
-            hint="Use a file, e.g. sqlite+aiosqlite:///copybot.db.",
-        )
-    return url
 
 
 def is_sqlite(url: URL) -> bool:
@@ -124,8 +93,9 @@ def writer(engine: AsyncEngine) -> AsyncEngine:
 class Database:
     """An engine plus session factories for reads, and `transact` for writes."""
 
-    def __init__(self, database_url: str) -> None:
-        self.url = parse_url(database_url)
+    def __init__(self, config: DatabaseConfig) -> None:
+        self.config = config
+        self.url = config.url
         self.engine = create_engine(self.url)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = async_sessionmaker(writer(self.engine), expire_on_commit=False, autoflush=False)

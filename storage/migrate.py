@@ -22,11 +22,12 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import text
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from bot.errors import SchemaTooNew, StorageError
-from storage.db import create_engine, is_sqlite, parse_url, writer
+from storage.config import DatabaseConfig
+from storage.db import create_engine, writer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_ID = 0x636F7079  # "copy": the PostgreSQL advisory lock taken while migrating
@@ -57,15 +58,17 @@ def _current(connection: Connection) -> str | None:
             raise SchemaTooNew(
                 f"The database is at schema revision {revision!r}, which this copybot does not know: "
                 "a newer copybot has migrated it, and this version could damage its data.",
-                hint="Upgrade copybot (pip install -U copybot), or point DATABASE_URL at another database.",
+                hint="Upgrade copybot (in its checkout: `git pull && pip install -e '.[local]'`), "
+                "or point DATABASE_URL at another database.",
             ) from None
     return heads[0] if heads else None
 
 
-def _migrate(connection: Connection, action: str, revision: str) -> None:
+def _migrate(connection: Connection, action: str, revision: str) -> tuple[str | None, str | None]:
+    """Migrate to `revision`; return the revisions before and after."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-    _current(connection)
+    before = _current(connection)
     if action == "upgrade":
         command.upgrade(_config(connection), revision)
     else:
@@ -74,62 +77,55 @@ def _migrate(connection: Connection, action: str, revision: str) -> None:
         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if broken:
             raise StorageError(f"The migration would break {len(broken)} foreign keys; nothing was changed.")
+    return before, _current(connection)
 
 
 @contextmanager
-def _reachable(url: URL) -> Iterator[None]:
+def _reachable(config: DatabaseConfig) -> Iterator[None]:
     """Turn "cannot connect" into a StorageError that says where and what to check."""
-    if is_sqlite(url) and url.database and not Path(url.database).parent.is_dir():
-        raise StorageError(
-            f"The directory of the SQLite database {url.database} does not exist.",
-            hint="Create it, or point DATABASE_URL elsewhere (default: copybot.db in the working directory).",
-        )
+    config.check_directory()
     try:
         yield
     except (DBAPIError, OSError) as exc:
-        reason = exc.orig if isinstance(exc, DBAPIError) else exc
-        raise StorageError(
-            f"Cannot use the database {url.render_as_string(hide_password=True)}: {reason}.",
-            hint="Check DATABASE_URL, that the database server is running and that the file's directory exists.",
-        ) from exc
+        raise config.unreachable(exc.orig if isinstance(exc, DBAPIError) else exc) from exc
 
 
-async def _run(database_url: str, action: str, revision: str) -> None:
-    url = parse_url(database_url)
-    engine = create_engine(url, foreign_keys=False, pooled=False)
+async def _run(config: DatabaseConfig, action: str, revision: str) -> tuple[str | None, str | None]:
+    engine = create_engine(config.url, foreign_keys=False, pooled=False)
     try:
-        with _reachable(url):
+        with _reachable(config):
             async with writer(engine).begin() as connection:
-                await connection.run_sync(_migrate, action, revision)
+                return await connection.run_sync(_migrate, action, revision)
     finally:
         await engine.dispose()
 
 
-async def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database up to `revision` (default: the newest); refuse a schema newer than this code."""
-    await _run(database_url, "upgrade", revision)
+async def upgrade(config: DatabaseConfig, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate the database up to `revision` (default: the newest); refuse a schema newer than this code.
+
+    Returns the revisions before and after (None: empty)."""
+    return await _run(config, "upgrade", revision)
 
 
-async def downgrade(database_url: str, revision: str) -> None:
+async def downgrade(config: DatabaseConfig, revision: str) -> None:
     """Migrate the database down to `revision` ("base" drops every table)."""
-    await _run(database_url, "downgrade", revision)
+    await _run(config, "downgrade", revision)
 
 
-async def current(database_url: str) -> str | None:
+async def current(config: DatabaseConfig) -> str | None:
     """The database's schema revision (None when empty); SchemaTooNew when this code does not know it."""
-    url = parse_url(database_url)
-    engine = create_engine(url, pooled=False)
+    engine = create_engine(config.url, pooled=False)
     try:
-        with _reachable(url):
+        with _reachable(config):
             async with engine.connect() as connection:
                 return await connection.run_sync(_current)
     finally:
         await engine.dispose()
 
 
-async def check(database_url: str) -> None:
+async def check(config: DatabaseConfig) -> None:
     """Raise unless the database is exactly at this code's newest revision."""
-    revision = await current(database_url)
+    revision = await current(config)
     if revision != head():
         raise StorageError(
             f"The database schema is at {revision or 'nothing (empty)'}, not {head()}.",

@@ -7,7 +7,8 @@ from typing import Any, cast
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.records import CallRecord, RunDetail, RunPage, RunSummary, VariationRecord, Vote
+from bot.workflow.records import CallRecord, MessageRef, RunDetail, RunPage, RunSummary, VariationRecord, Vote
+from bot.workflow.types import VariationStatus
 from storage.tables import CallRow, FavouriteRow, Run, VariationRow
 
 MAX_PAGE = 200
@@ -59,7 +60,7 @@ async def recent_runs(
     counts: dict[int, tuple[int, int]] = {}
     favourites: dict[int, tuple[int | None, str | None, int]] = {}
     if ids:
-        done = func.sum(case((VariationRow.status == "done", 1), else_=0))
+        done = func.sum(case((VariationRow.status == VariationStatus.DONE, 1), else_=0))
         per_run = select(VariationRow.run_id, func.count(), done).where(VariationRow.run_id.in_(ids))
         for run_id, total, done_count in await session.execute(per_run.group_by(VariationRow.run_id)):
             counts[run_id] = (total, int(done_count or 0))
@@ -121,7 +122,7 @@ async def run_detail(session: AsyncSession, run_id: int) -> RunDetail | None:
 
 async def find_variation_by_message(
     session: AsyncSession, channel: str, ts: str, team_id: str | None
-) -> tuple[int, int] | None:
+) -> MessageRef | None:
     if not ts:
         return None
     statement = (
@@ -133,7 +134,7 @@ async def find_variation_by_message(
     if team_id is not None:
         statement = statement.where(Run.team_id == team_id)
     row = (await session.execute(statement)).first()
-    return None if row is None else (row.run_id, row.position)
+    return None if row is None else MessageRef(row.run_id, row.position)
 
 
 def _columns(row: object, model: Any, *, exclude: set[str]) -> dict[str, Any]:

@@ -22,14 +22,23 @@ from typing import Any
 from sqlalchemy import Connection, delete, or_, select, update
 
 from bot.errors import StorageError
-from bot.workflow.types import CopyRequest, LLMCall, Plan, RunFinished, Subtask, Variation
+from bot.workflow.records import MessageRef, Origin, RunDetail, RunPage
+from bot.workflow.types import (
+    INTERRUPTED_REASON,
+    CopyRequest,
+    LLMCall,
+    Plan,
+    RunFinished,
+    RunStatus,
+    Subtask,
+    Variation,
+    VariationStatus,
+)
 from storage import queries, runner, statements
 from storage.db import Database
-from storage.pricing import estimate_cost
-from storage.records import INTERRUPTED, RunDetail, RunOrigin, RunPage
 from storage.tables import Base, FavouriteRow, ProcessedEvent, Run, VariationRow, utcnow
 
-UNFINISHED = ("planning", "writing")
+UNFINISHED = (RunStatus.PLANNING, RunStatus.WRITING)
 
 
 class Repository:
@@ -53,7 +62,7 @@ class Repository:
 
         await self._db.transact(op)
 
-    async def start_run(self, request: CopyRequest, origin: RunOrigin) -> int:
+    async def start_run(self, request: CopyRequest, origin: Origin) -> int:
         """Store a new run (status planning) and return its id."""
         now = utcnow()
         row = {
@@ -67,7 +76,7 @@ class Repository:
             "features": list(request.features),
             "tone": request.tone,
             "max_variations": request.max_variations,
-            "status": "planning",
+            "status": RunStatus.PLANNING,
             "created_at": now,
             "runner": str(runner.current()),
             "heartbeat_at": now,
@@ -83,7 +92,7 @@ class Repository:
         await self._write(statements.touch(run_id), self._subtasks(run_id, (subtask,)))
 
     def _subtasks(self, run_id: int, subtasks: tuple[Subtask, ...]) -> statements.Step:
-        rows = [statements.variation_keys(run_id, s) | {"status": "writing"} for s in subtasks]
+        rows = [statements.variation_keys(run_id, s) | {"status": VariationStatus.WRITING} for s in subtasks]
         return statements.new_subtasks(self._db.dialect), rows
 
     async def record_plan(self, run_id: int, plan: Plan) -> None:
@@ -106,7 +115,7 @@ class Repository:
             run_id,
             variation.subtask,
             {
-                "status": "done",
+                "status": VariationStatus.DONE,
                 "text": variation.text,
                 "truncated": variation.truncated,
                 "error": "",
@@ -118,7 +127,7 @@ class Repository:
         )
 
     async def record_variation_failed(self, run_id: int, subtask: Subtask, error: str, call: LLMCall | None) -> None:
-        values: dict[str, Any] = {"status": "failed", "error": error}
+        values: dict[str, Any] = {"status": VariationStatus.FAILED, "error": error}
         if call is not None:
             values |= {
                 "model": call.model,
@@ -157,21 +166,22 @@ class Repository:
             "b_output": usage.output_tokens,
             "b_cache_read": usage.cache_read_input_tokens,
             "b_cache_write": usage.cache_creation_input_tokens,
-            "b_cost": estimate_cost(call.provider, call.model, usage),  # NULL + x is NULL: the cost stays unknown
+            "b_cost": call.cost_usd,  # NULL + x is NULL: once a price is unknown, the run's cost stays unknown
         }
         await self._write((statements.NEW_CALL, row), (statements.ADD_USAGE, totals))
 
     async def finish_run(self, run_id: int, finished: RunFinished) -> None:
-        """Final status; a variation still marked writing is failed with the run's error."""
+        """Final status; a variation still marked writing ends with the run (interrupted, or failed with its error)."""
         now = utcnow()
         error = finished.error or "The run ended before this variation was written."
+        status = VariationStatus.INTERRUPTED if finished.status is RunStatus.INTERRUPTED else VariationStatus.FAILED
         await self._write(
             statements.touch(run_id, now, status=finished.status, error=finished.error, finished_at=now),
-            (statements.FAIL_WRITING, {"b_run_id": run_id, "status": "failed", "error": error}),
+            (statements.FAIL_WRITING, {"b_run_id": run_id, "status": status, "error": error}),
         )
 
     async def mark_interrupted(self, *, stale_after: timedelta) -> int:
-        """Fail as "interrupted" the unfinished runs no process will finish; returns how many.
+        """Mark interrupted the unfinished runs no process will finish; returns how many.
 
         A run in planning/writing is interrupted when its runner is known dead (storage/runner.py) or when
         it has not been written for `stale_after`, which must exceed the longest silence of a live run.
@@ -187,15 +197,15 @@ class Repository:
                 connection.scalars(
                     update(Run)
                     .where(Run.status.in_(UNFINISHED), or_(Run.id.in_(dead), stale))
-                    .values(status="failed", error=INTERRUPTED, finished_at=now)
+                    .values(status=RunStatus.INTERRUPTED, error=INTERRUPTED_REASON, finished_at=now)
                     .returning(Run.id)
                 )
             )
             if ids:
                 connection.execute(
                     update(VariationRow)
-                    .where(VariationRow.run_id.in_(ids), VariationRow.status == "writing")
-                    .values(status="failed", error=INTERRUPTED)
+                    .where(VariationRow.run_id.in_(ids), VariationRow.status == VariationStatus.WRITING)
+                    .values(status=VariationStatus.INTERRUPTED, error=INTERRUPTED_REASON)
                 )
             return len(ids)
 
@@ -272,8 +282,8 @@ class Repository:
 
     async def find_variation_by_message(
         self, channel: str, ts: str, *, team_id: str | None = None
-    ) -> tuple[int, int] | None:
-        """(run_id, position) of the variation posted as message `ts` in `channel`, or None."""
+    ) -> MessageRef | None:
+        """The variation posted as message `ts` in `channel` (in workspace `team_id`, when given), or None."""
         async with self._db.read() as session:
             return await queries.find_variation_by_message(session, channel, ts, team_id)
 

@@ -12,14 +12,22 @@ from sqlalchemy.exc import DBAPIError
 
 from storage.db import Database
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 async def current(db: Database) -> str | None:
-    """The database's revision; None when it has none or cannot be read (storage/migrate.py says why)."""
+    """The database's revision; None when it has none (an empty or older database: storage/migrate.py says which).
+
+    Raises StorageError ("cannot reach") when the database cannot be connected to at all.
+    """
+    config = db.config
+    config.check_directory()
     try:
-        async with db.read() as session:
-            revisions = (await session.scalars(text("SELECT version_num FROM alembic_version"))).all()
-    except (DBAPIError, OSError):
-        return None
+        async with db.engine.connect() as connection:
+            try:
+                revisions = (await connection.scalars(text("SELECT version_num FROM alembic_version"))).all()
+            except DBAPIError:  # connected, but no alembic_version table: an empty database
+                return None
+    except (DBAPIError, OSError) as exc:
+        raise config.unreachable(exc.orig if isinstance(exc, DBAPIError) else exc) from exc
     return revisions[0] if len(revisions) == 1 else None

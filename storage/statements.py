@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Executable, Float, Integer, bindparam, case, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.workflow.types import Subtask
+from bot.workflow.types import RunStatus, Subtask, VariationStatus
 from storage.tables import Base, CallRow, ProcessedEvent, Run, VariationRow, utcnow
 
 Insert = postgresql.Insert | sqlite.Insert
@@ -21,7 +21,7 @@ Step = tuple[Executable, dict[str, Any] | list[dict[str, Any]]]
 
 RUN_ID: BindParameter[int] = bindparam("b_run_id", type_=Integer())
 TOUCH = update(Run).where(Run.id == RUN_ID)
-BEGIN_WRITING = TOUCH.values(status=case((Run.status == "planning", "writing"), else_=Run.status))
+BEGIN_WRITING = TOUCH.values(status=case((Run.status == RunStatus.PLANNING, RunStatus.WRITING), else_=Run.status))
 ADD_USAGE = TOUCH.values(
     input_tokens=Run.input_tokens + bindparam("b_input"),
     output_tokens=Run.output_tokens + bindparam("b_output"),
@@ -31,7 +31,7 @@ ADD_USAGE = TOUCH.values(
 )
 NEW_RUN = insert(Run).returning(Run.id)
 NEW_CALL = insert(CallRow)
-FAIL_WRITING = update(VariationRow).where(VariationRow.run_id == RUN_ID, VariationRow.status == "writing")
+FAIL_WRITING = update(VariationRow).where(VariationRow.run_id == RUN_ID, VariationRow.status == VariationStatus.WRITING)
 SET_MESSAGE = update(VariationRow).where(
     VariationRow.run_id == RUN_ID, VariationRow.position == bindparam("b_position")
 )

@@ -8,7 +8,8 @@ with `id`: (team_id, channel_id, id), (team_id, user_id, id), (team_id, id).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +27,9 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.workflow.records import RunSource
+from bot.workflow.types import Role, RunStatus, VariationStatus
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -70,6 +74,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A StrEnum stored as its value in a VARCHAR; read back as the enum member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+def one_of(column: str, enum: type[StrEnum]) -> str:
+    """A CHECK constraint's text: `column` holds one of `enum`'s values."""
+    return f"{column} IN ({', '.join(repr(member.value) for member in enum)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), str: String()}
@@ -81,8 +110,8 @@ class Run(Base):
 
     __tablename__ = "runs"
     __table_args__ = (
-        CheckConstraint("source IN ('slack', 'cli')", name="source"),
-        CheckConstraint("status IN ('planning', 'writing', 'done', 'partial', 'failed')", name="status"),
+        CheckConstraint(one_of("source", RunSource), name="source"),
+        CheckConstraint(one_of("status", RunStatus), name="status"),
         Index("ix_runs_team_channel", "team_id", "channel_id", "id"),
         Index("ix_runs_team_user", "team_id", "user_id", "id"),
         Index("ix_runs_team", "team_id", "id"),
@@ -90,7 +119,7 @@ class Run(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(8))
+    source: Mapped[RunSource] = mapped_column(StrEnumType(RunSource, 8))
     team_id: Mapped[str] = mapped_column(String(32), default="")
     channel_id: Mapped[str] = mapped_column(String(32), default="")
     user_id: Mapped[str] = mapped_column(String(32), default="")
@@ -100,7 +129,7 @@ class Run(Base):
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     tone: Mapped[str] = mapped_column(Text, default="")
     max_variations: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="planning")
+    status: Mapped[RunStatus] = mapped_column(StrEnumType(RunStatus, 16), default=RunStatus.PLANNING)
     analysis: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
     slack_channel: Mapped[str] = mapped_column(String(32), default="")
@@ -119,7 +148,7 @@ class Run(Base):
 class VariationRow(Base):
     __tablename__ = "variations"
     __table_args__ = (
-        CheckConstraint("status IN ('writing', 'done', 'failed')", name="status"),
+        CheckConstraint(one_of("status", VariationStatus), name="status"),
         Index("ix_variations_slack_ts", "slack_ts"),
     )
 
@@ -128,7 +157,7 @@ class VariationRow(Base):
     type: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="writing")
+    status: Mapped[VariationStatus] = mapped_column(StrEnumType(VariationStatus, 16), default=VariationStatus.WRITING)
     error: Mapped[str] = mapped_column(Text, default="")
     truncated: Mapped[bool] = mapped_column(default=False)
     slack_ts: Mapped[str] = mapped_column(String(32), default="")
@@ -140,11 +169,11 @@ class VariationRow(Base):
 
 class CallRow(Base):
     __tablename__ = "llm_calls"
-    __table_args__ = (CheckConstraint("role IN ('orchestrator', 'worker')", name="role"),)
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 16))
     position: Mapped[int | None] = mapped_column(Integer)
     prompt_name: Mapped[str] = mapped_column(String(64))
     prompt_sha256: Mapped[str] = mapped_column(String(64))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.anthropic_api import FakeAnthropic, Reply
-from tests.workflow.support import ORCHESTRATOR, WORKER, plan_reply, script_workers
+from tests.support.anthropic_api import FakeAnthropic, Reply
+from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply, script_workers
 
 PRODUCT = "eco-friendly water bottle"
 ARGS = ("--audience", "environmentally conscious millennials", "--feature", "plastic-free", "--feature", "insulated")
@@ -58,7 +58,7 @@ async def test_a_full_run_shows_every_phase_and_exits_0(fake: FakeAnthropic, tmp
     done = await copybot(fake, tmp_path, "run", PRODUCT, *ARGS)
 
     assert done.code == 0, done.err
-    assert f"anthropic · {ORCHESTRATOR} + {WORKER}" in done.err
+    assert f"anthropic · orchestrator {ORCHESTRATOR}, workers {WORKER}" in done.err
     out = done.out
     phases = ["ORCHESTRATOR ANALYSIS", "Three readers.", "GENERATING CONTENT", "RESULTS"]
     assert [out.index(p) for p in phases] == sorted(out.index(p) for p in phases)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE_URL, DEFAULT_ORCHESTRATOR_MODEL, DEFAULT_WORKER_MODEL, Settings
+from bot.config import DEFAULT_DATABASE_URL, Settings
 from bot.errors import ConfigError
 
 
@@ -11,7 +11,7 @@ def test_defaults_from_an_empty_environment() -> None:
     assert settings.llm == "auto"
     assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///copybot.db"
     assert settings.slack_api_url == "https://slack.com/api/"
-    assert (settings.orchestrator_model, settings.worker_model) == (DEFAULT_ORCHESTRATOR_MODEL, DEFAULT_WORKER_MODEL)
+    assert (settings.orchestrator_model, settings.worker_model) == ("", "")  # the provider's defaults (test_registry)
     assert settings.max_variations == 5
     assert settings.port == 3000
     assert settings.favourite_emoji == ("star", "+1", "heart", "white_check_mark")
@@ -43,7 +43,7 @@ def test_every_variable_is_read() -> None:
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"COPYBOT_LLM": "gpt"}, "COPYBOT_LLM"),
+        ({"COPYBOT_LLM": "g p t"}, "COPYBOT_LLM"),
         ({"COPYBOT_MAX_VARIATIONS": "9"}, "COPYBOT_MAX_VARIATIONS"),
         ({"COPYBOT_MAX_VARIATIONS": "many"}, "COPYBOT_MAX_VARIATIONS"),
         ({"PORT": "0"}, "PORT"),
@@ -66,6 +66,7 @@ def test_secrets_never_appear_in_repr() -> None:
             "DATABASE_URL": "postgresql+asyncpg://user:dbpassword@db/copybot",
         }
     )
+    assert settings.env["ANTHROPIC_API_KEY"] == "sk-ant-secret"  # kept for the provider, never shown
     text = repr(settings) + str(settings)
     for secret in ("sk-ant-secret", "xoxb-secret", "sigsecret", "xapp-secret", "sk-openai-secret", "dbpassword"):
         assert secret not in text

@@ -24,22 +24,22 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_main(args.action, settings.database_url))
+    return asyncio.run(_main(args.action, settings))
 
 
-async def _main(action: str, database_url: str) -> int:
-    from storage import migrate
-    from storage.db import parse_url
+async def _main(action: str, settings: Settings) -> int:
+    from bot.app import App
 
-    where = parse_url(database_url).render_as_string(hide_password=True)
-    before = await migrate.current(database_url)
-    if action == "upgrade":
-        await migrate.upgrade(database_url)
-        after = await migrate.current(database_url)
-        change = "already up to date" if before == after else f"upgraded from {before or 'empty'}"
-        print(f"{where}: schema {after} ({change}).")
-    else:
-        latest = migrate.head()
-        state = "up to date" if before == latest else f"this copybot's newest is {latest}: run `copybot db upgrade`"
-        print(f"{where}: schema {before or 'empty'} ({state}).")
+    async with App.open(settings) as app:
+        where = app.database
+        if action == "upgrade":
+            before, after = await app.upgrade_schema()
+            change = "already up to date" if before == after else f"upgraded from {before or 'empty'}"
+            print(f"{where}: schema {after} ({change}).")
+        else:
+            revision, latest = await app.schema()
+            state = (
+                "up to date" if revision == latest else f"this copybot's newest is {latest}: run `copybot db upgrade`"
+            )
+            print(f"{where}: schema {revision or 'empty'} ({state}).")
     return 0

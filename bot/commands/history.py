@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.errors import RequestError
+from bot.workflow.types import VariationStatus
 
-if TYPE_CHECKING:  # storage (SQLAlchemy, Alembic) loads only when a command runs, not for --help
-    from storage import RunDetail, RunPage, RunSummary
+if TYPE_CHECKING:  # storage (SQLAlchemy) loads only when a command runs, not for --help
+    from bot.services import RunDetail, RunPage, RunSummary
 
 MAX_LIMIT = 200
 PRODUCT_WIDTH = 40
@@ -43,32 +44,27 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "show":
-        return asyncio.run(_show(settings.database_url, args.run_id, json_mode=args.json))
+        return asyncio.run(_show(settings, args.run_id, json_mode=args.json))
     if not 1 <= args.limit <= MAX_LIMIT:
         raise RequestError(f"--limit {args.limit} is out of range.", hint=f"Use 1-{MAX_LIMIT}.")
-    return asyncio.run(_list(settings.database_url, args.limit, args.search, args.before, json_mode=args.json))
+    return asyncio.run(_list(settings, args.limit, args.search, args.before, json_mode=args.json))
 
 
-async def _list(database_url: str, limit: int, search: str, before: int | None, *, json_mode: bool) -> int:
-    from storage import open_repository
+async def _list(settings: Settings, limit: int, search: str, before: int | None, *, json_mode: bool) -> int:
+    from bot.app import App
+    from bot.services import HistoryQuery
 
-    repository = await open_repository(database_url)
-    try:
-        page = await repository.recent_runs(None, search=search or None, limit=limit, before=before)
-    finally:
-        await repository.aclose()
+    async with App.open(settings) as app:
+        page = await (await app.history()).runs(HistoryQuery(search=search, limit=limit, before=before))
     print(_page_json(page) if json_mode else render_page(page, search=search))
     return 0
 
 
-async def _show(database_url: str, run_id: int, *, json_mode: bool) -> int:
-    from storage import open_repository
+async def _show(settings: Settings, run_id: int, *, json_mode: bool) -> int:
+    from bot.app import App
 
-    repository = await open_repository(database_url)
-    try:
-        detail = await repository.run_detail(run_id)
-    finally:
-        await repository.aclose()
+    async with App.open(settings) as app:
+        detail = await (await app.history()).run(run_id)
     if detail is None:
         raise RequestError(f"There is no run {run_id}.", hint="`copybot history` lists the runs and their ids.")
     print(_dumps(asdict(detail)) if json_mode else render_detail(detail))
@@ -133,7 +129,7 @@ def render_page(page: RunPage, *, search: str = "") -> str:
 
 
 def _tokens(detail: RunDetail) -> str:
-    cost = "unknown (a model is not in storage/pricing.py)"
+    cost = "unknown (a model's price is not known to its provider)"
     if detail.estimated_cost_usd is not None:
         cost = f"${detail.estimated_cost_usd:.4f}"
     return (
@@ -174,7 +170,7 @@ def render_detail(detail: RunDetail) -> str:
         lines.append(f"  ({usage}{latency})")
         if v.description:
             lines.append(f"  Brief: {v.description}")
-        lines.append(_indent(v.text) if v.status == "done" else f"  Error: {v.error}")
+        lines.append(_indent(v.text) if v.status is VariationStatus.DONE else f"  Error: {v.error}")
         votes = ", ".join(f"{vote.user_id} ({vote.how})" for vote in v.votes)
         lines.append(f"  Votes: {len(v.votes)}{' - ' + votes if votes else ''}")
     lines += ["", f"Model calls ({len(detail.calls)}):"]

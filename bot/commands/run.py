@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config import Settings
-from bot.workflow.types import MAX_VARIATIONS, CopyRequest
+from bot.workflow.types import MAX_VARIATIONS, CopyRequest, RunStatus
 
-EXIT_CODES = {"done": 0, "partial": 1, "failed": 2}
+EXIT_CODES = {RunStatus.DONE: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 2, RunStatus.INTERRUPTED: 2}
 
 
 def add_parser(sub: Any, name: str, help_text: str) -> None:
@@ -49,27 +49,18 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(request: CopyRequest, settings: Settings, *, json_mode: bool) -> int:
-    from bot.workflow.llm.select import create_llm
+    from bot.app import App
+    from bot.console import ConsoleView
+    from bot.services import Origin, RunSource
 
-    llm = create_llm(settings)
-    try:
-        from bot.console import ConsoleView
-        from bot.service import CopyService, Origin
-        from bot.workflow import Workflow, WorkflowConfig
-        from storage import open_repository
-
-        models = {llm.describe(settings.orchestrator_model), llm.describe(settings.worker_model)}
-        print(f"copybot: {llm.provider} · {' + '.join(sorted(models))}", file=sys.stderr, flush=True)
-        repository = await open_repository(settings.database_url)
-        try:
-            service = CopyService(Workflow(llm, WorkflowConfig.from_settings(settings)), repository)
-            await service.recover_interrupted()  # runs whose process crashed; live processes' runs are kept
-            view = ConsoleView(request=request, provider=llm.provider, json_mode=json_mode)
-            outcome = await service.run(request, Origin(source="cli", user_name=getpass.getuser()), [view])
-        finally:
-            await repository.aclose()
-    finally:
-        await llm.aclose()
-    if outcome.status == "failed":
+    async with App.open(settings) as app:
+        llm = app.llm()
+        orchestrator, worker = (llm.describe(model) for model in app.models)
+        print(f"copybot: {llm.provider} · orchestrator {orchestrator}, workers {worker}", file=sys.stderr, flush=True)
+        runs = (await app.services()).runs
+        await runs.recover_interrupted()  # runs whose process crashed; live processes' runs are kept
+        view = ConsoleView(request=request, provider=llm.provider, json_mode=json_mode)
+        outcome = await runs.run(request, Origin(source=RunSource.CLI, user_name=getpass.getuser()), [view])
+    if outcome.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
         print(f"copybot: the run failed: {outcome.error}", file=sys.stderr)
     return EXIT_CODES[outcome.status]

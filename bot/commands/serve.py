@@ -24,7 +24,15 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_serve(settings, use_socket=bool(args.socket or settings.slack_app_token)))
+    return 0
+
+
+async def _serve(settings: Settings, *, use_socket: bool) -> None:
+    from bot.app import App
+    from bot.slack.app import check_tokens
     from bot.slack.server import serve
 
-    asyncio.run(serve(settings, use_socket=bool(args.socket or settings.slack_app_token)))
-    return 0
+    check_tokens(settings, socket_mode=use_socket)  # before any model or database is opened
+    async with App.open(settings) as app:
+        await serve(settings, await app.services(), use_socket=use_socket)

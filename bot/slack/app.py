@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -17,9 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.service import CopyService
-from bot.slack.commands import CopyRepository, register_commands
-from bot.slack.events import FavouriteStore, register_events
+from bot.services import Services
+from bot.slack.commands import register_commands
+from bot.slack.events import register_events
 from bot.slack.tasks import BackgroundTasks
 
 SETUP_HINT = 'See README.md, section "Create the Slack app".'
@@ -27,10 +26,6 @@ _BOT_TOKEN = re.compile(r"^xox[bp]-[A-Za-z0-9-]+$")
 _APP_TOKEN = re.compile(r"^xapp-[A-Za-z0-9-]+$")
 RATE_LIMIT_RETRIES = 6
 CONNECTION_RETRIES = 2
-
-
-class SlackRepository(CopyRepository, FavouriteStore, Protocol):
-    """Everything the Slack app needs from storage."""
 
 
 def check_tokens(settings: Settings, *, socket_mode: bool) -> None:
@@ -75,8 +70,7 @@ def make_client(settings: Settings, session: aiohttp.ClientSession | None = None
 
 def build_app(
     settings: Settings,
-    service: CopyService,
-    repository: SlackRepository,
+    services: Services,
     *,
     client: AsyncWebClient | None = None,
     tasks: BackgroundTasks | None = None,
@@ -96,13 +90,12 @@ def build_app(
     )
     register_commands(
         app,
-        service=service,
-        repository=repository,
+        services=services,
         client=client,
         tasks=tasks,
         max_variations=settings.max_variations,
         emoji=settings.favourite_emoji,
         slack_host=slack_host(settings.slack_api_url),
     )
-    register_events(app, store=repository, emoji=settings.favourite_emoji, tasks=tasks)
+    register_events(app, votes=services.votes, emoji=settings.favourite_emoji, tasks=tasks)
     return app

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.workflow.types import Subtask, Variation
+from bot.workflow.types import RunStatus, Subtask, Variation
 
 Block = dict[str, Any]
 
@@ -99,7 +99,7 @@ class ParentState:
     plan_final: bool = False
     ready: int = 0
     failed: int = 0
-    status: str = ""  # "" while running, else done | partial | failed
+    status: RunStatus | None = None  # None while running
     error: str = ""
 
 
@@ -132,13 +132,18 @@ def parent_message(state: ParentState) -> SlackMessage:
 
 def progress_line(state: ParentState) -> str:
     total = len(state.planned)
-    if state.status == "done":
+    if state.status is RunStatus.DONE:
         return f":white_check_mark: Done: {state.ready}/{total} variations ready in the thread."
-    if state.status == "partial":
+    if state.status is RunStatus.PARTIAL:
         extra = f" {escape(state.error)}" if state.error else ""
         return f":warning: Partly done: {state.ready} ready, {state.failed} failed.{extra}"
-    if state.status == "failed":
+    if state.status is RunStatus.FAILED:
         return f":x: Failed: {escape(state.error or 'no variation could be written.')} Try `/copy` again in a minute."
+    if state.status is RunStatus.INTERRUPTED:
+        return (
+            f":x: Interrupted: the bot restarted before this run finished ({state.ready} of {total} ready). "
+            "Run `/copy` again."
+        )
     if not total:
         return ":hourglass_flowing_sand: Planning the variations…"
     planning = "" if state.plan_final else " (still planning)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -17,11 +17,11 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CopybotError
-from bot.service import CopyService, Origin
+from bot.services import CopyService, HistoryService, Origin, RunSource, Services
 from bot.slack.blocks import ParentState, error_text, escape, shorten
-from bot.slack.history import HistoryStore, history_blocks
+from bot.slack.history import history_blocks
 from bot.slack.parsing import Copy, Help, History, parse_command, usage
-from bot.slack.sink import SlackThread, ThreadStore, tell
+from bot.slack.sink import SlackThread, tell
 from bot.slack.tasks import BackgroundTasks
 from bot.workflow.types import CopyRequest
 
@@ -29,15 +29,10 @@ log = logging.getLogger(__name__)
 HISTORY_TIMEOUT_S = 2.0
 
 
-class CopyRepository(ThreadStore, HistoryStore, Protocol):
-    """What the command handlers need from storage."""
-
-
 def register_commands(
     app: AsyncApp,
     *,
-    service: CopyService,
-    repository: CopyRepository,
+    services: Services,
     client: AsyncWebClient,
     tasks: BackgroundTasks,
     max_variations: int,
@@ -53,7 +48,7 @@ def register_commands(
         if isinstance(parsed, Help):
             await ack(text=usage(emoji, max_variations))
         elif isinstance(parsed, History):
-            await _history(ack, command, parsed, repository, slack_host)
+            await _history(ack, command, parsed, services.history, slack_host)
         elif isinstance(parsed, Copy):
             if tasks.closing:
                 await ack(text=":construction: copybot is restarting; try again in a minute.")
@@ -64,9 +59,13 @@ def register_commands(
                 "will appear in a thread here."
             )
             thread = SlackThread(
-                client, repository, respond, channel=str(command["channel_id"]), state=_state(parsed.request, command)
+                client,
+                services.runs,
+                respond,
+                channel=str(command["channel_id"]),
+                state=_state(parsed.request, command),
             )
-            job = _run(service, thread, parsed.request, _origin(command), respond)
+            job = _run(services.runs, thread, parsed.request, _origin(command), respond)
             tasks.spawn(job, name="copy")
 
     app.command("/copy")(copy_command)
@@ -97,11 +96,11 @@ async def _run(
 
 
 async def _history(
-    ack: AsyncAck, command: dict[str, Any], query: History, repository: HistoryStore, slack_host: str
+    ack: AsyncAck, command: dict[str, Any], query: History, history: HistoryService, slack_host: str
 ) -> None:
     try:
         async with asyncio.timeout(HISTORY_TIMEOUT_S):
-            message = await history_blocks(repository, command, query, slack_host)
+            message = await history_blocks(history, command, query, slack_host)
     except (TimeoutError, CopybotError) as exc:
         log.warning("/copy history failed: %s", exc)
         await ack(text=":warning: History is not available right now; try again in a minute.")
@@ -111,7 +110,7 @@ async def _history(
 
 def _origin(command: dict[str, Any]) -> Origin:
     return Origin(
-        source="slack",
+        source=RunSource.SLACK,
         team_id=str(command.get("team_id", "")),
         channel_id=str(command.get("channel_id", "")),
         user_id=str(command.get("user_id", "")),

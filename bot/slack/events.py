@@ -9,36 +9,17 @@ when an ack is slow: every event_id is processed once, its dedupe mark committed
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.services import VoteService
 from bot.slack.blocks import PICK_ACTION, escape
 from bot.slack.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
-
-
-class FavouriteStore(Protocol):
-    async def find_variation_by_message(
-        self, channel: str, ts: str, *, team_id: str | None = None
-    ) -> tuple[int, int] | None: ...
-
-    async def set_favourite(
-        self, run_id: int, position: int, user_id: str, how: str, *, event_id: str | None = None
-    ) -> bool: ...
-
-    async def clear_favourite(
-        self,
-        run_id: int,
-        user_id: str,
-        position: int | None = None,
-        *,
-        how: str | None = None,
-        event_id: str | None = None,
-    ) -> bool: ...
 
 
 def base_emoji(reaction: str) -> str:
@@ -46,7 +27,7 @@ def base_emoji(reaction: str) -> str:
     return reaction.split("::", 1)[0]
 
 
-def register_events(app: AsyncApp, *, store: FavouriteStore, emoji: tuple[str, ...], tasks: BackgroundTasks) -> None:
+def register_events(app: AsyncApp, *, votes: VoteService, emoji: tuple[str, ...], tasks: BackgroundTasks) -> None:
     """Votes are stored before the HTTP response (the app processes before responding), so a vote Slack saw
     acknowledged is durable; the confirmation to the clicker is sent in the background."""
 
@@ -55,33 +36,31 @@ def register_events(app: AsyncApp, *, store: FavouriteStore, emoji: tuple[str, .
         if item.get("type") != "message" or base_emoji(str(event.get("reaction", ""))) not in emoji:
             return
         channel, ts = str(item.get("channel", "")), str(item.get("ts", ""))
-        found = await store.find_variation_by_message(channel, ts, team_id=_team(body))
+        found = await votes.variation_at(channel, ts, team_id=_team(body))
         if found is None:
             return
         event_id = str(body.get("event_id", "")) or None  # the vote and its dedupe mark commit together
-        run_id, position = found
         user = str(event.get("user", ""))
         how = base_emoji(str(event["reaction"]))
         if event.get("type") == "reaction_added":
-            if not await store.set_favourite(run_id, position, user, how, event_id=event_id):
+            if not await votes.vote(found, user, how, event_id=event_id):
                 log.info("event %s was delivered again; already counted", event_id)
         else:  # only the vote this reaction cast: another favourite reaction of theirs keeps it
-            await store.clear_favourite(run_id, user, position=position, how=how, event_id=event_id)
+            await votes.unvote(found, user, how, event_id=event_id)
 
     async def on_pick(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         container = body.get("container") or {}
         channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
         ts = str(container.get("message_ts") or (body.get("message") or {}).get("ts", ""))
-        found = await store.find_variation_by_message(channel, ts, team_id=_team(body))
+        found = await votes.variation_at(channel, ts, team_id=_team(body))
         user = str((body.get("user") or {}).get("id", ""))
         if found is None or not user:
             text = "That variation is not in copybot's records any more."
             tasks.spawn(respond(text=text, response_type="ephemeral", replace_original=False), name="pick")
             return
-        run_id, position = found
-        await store.set_favourite(run_id, position, user, "button")
-        text = f":star: Your favourite for this run is now *{escape(_heading(body, position))}*."
+        await votes.vote(found, user, "button")
+        text = f":star: Your favourite for this run is now *{escape(_heading(body, found.position))}*."
         tasks.spawn(respond(text=text, response_type="ephemeral", replace_original=False), name="pick")
 
     app.event("reaction_added")(on_reaction)

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
+from bot.services import HistoryQuery, HistoryService, RunSummary
 from bot.slack.blocks import Block, SlackMessage, escape, shorten
 from bot.slack.parsing import History
-from storage.records import RunPage, RunSummary
-
-
-class HistoryStore(Protocol):
-    async def recent_runs(
-        self,
-        team_id: str | None,
-        channel_id: str | None = None,
-        user_id: str | None = None,
-        search: str | None = None,
-        limit: int = 20,
-        before: int | None = None,
-    ) -> RunPage: ...
+from bot.workflow.types import RunStatus
 
 
 def is_direct_message(command: dict[str, Any]) -> bool:
@@ -30,16 +19,20 @@ def permalink(team_domain: str, channel: str, ts: str, slack_host: str = "slack.
     return f"https://{team_domain}.{slack_host}/archives/{channel}/p{ts.replace('.', '')}"
 
 
-async def history_blocks(store: HistoryStore, command: dict[str, Any], query: History, slack_host: str) -> SlackMessage:
+async def history_blocks(
+    history: HistoryService, command: dict[str, Any], query: History, slack_host: str
+) -> SlackMessage:
     team_id = str(command.get("team_id", ""))
     user_id = str(command.get("user_id", ""))
     direct = is_direct_message(command)
-    page = await store.recent_runs(
-        team_id,
-        channel_id=None if direct else str(command.get("channel_id", "")),
-        user_id=user_id if direct or query.mine else None,
-        search=query.search or None,
-        limit=query.limit,
+    page = await history.runs(
+        HistoryQuery(
+            team_id=team_id,
+            channel_id=None if direct else str(command.get("channel_id", "")),
+            user_id=user_id if direct or query.mine else None,
+            search=query.search,
+            limit=query.limit,
+        )
     )
     where = "your runs" if direct else ("your runs in this channel" if query.mine else "this channel")
     found = f" matching “{escape(query.search)}”" if query.search else ""
@@ -62,8 +55,8 @@ def _line(run: RunSummary, team_domain: str, slack_host: str) -> str:
     if run.favourite_type is not None:
         votes = "vote" if run.favourite_votes == 1 else "votes"
         parts.append(f":star: {escape(shorten(run.favourite_type, 60))} ({run.favourite_votes} {votes})")
-    if run.status == "failed":
-        parts.append(":x: failed")
+    if run.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+        parts.append(f":x: {run.status}")
     if run.slack_thread_ts and team_domain:
         link = permalink(team_domain, run.slack_channel or run.channel_id, run.slack_thread_ts, slack_host)
         parts.append(f"<{link}|thread>")

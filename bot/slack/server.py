@@ -1,9 +1,9 @@
 """Serving the Bolt app: HTTP (aiohttp, POST /slack/events + GET /healthz) or Socket Mode.
 
-`serve(settings, socket_mode=...)` is the composition root of `copybot serve`:
-it opens the repository and the LLM, builds one aiohttp session and Web API
-client, runs until SIGTERM/SIGINT, then lets running /copy runs finish (up to
-SHUTDOWN_GRACE_S), cancels the rest and marks their runs interrupted.
+`serve(settings, services, use_socket=...)` runs the Slack side of `copybot
+serve` over the services bot/app.py built: it builds one aiohttp session and
+Web API client, runs until SIGTERM/SIGINT, then lets running /copy runs finish
+(up to SHUTDOWN_GRACE_S), cancels the rest and marks their runs interrupted.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import __version__
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.slack.app import SETUP_HINT, build_app, check_tokens, make_client
+from bot.services import Services
+from bot.slack.app import SETUP_HINT, build_app, make_client
 from bot.slack.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -74,26 +75,15 @@ async def socket_mode(app: AsyncApp, app_token: str) -> AsyncIterator[AsyncSocke
         await handler.close_async()  # type: ignore[no-untyped-call]
 
 
-async def serve(settings: Settings, *, use_socket: bool) -> None:
+async def serve(settings: Settings, services: Services, *, use_socket: bool) -> None:
     """Run the bot until SIGTERM or SIGINT."""
-    check_tokens(settings, socket_mode=use_socket)
-    from bot.service import CopyService
-    from bot.workflow import Workflow, WorkflowConfig
-    from bot.workflow.llm.select import create_llm
-    from storage import open_repository
-
-    llm = create_llm(settings)
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(llm.aclose)
-        repository = await open_repository(settings.database_url)
-        stack.push_async_callback(repository.aclose)
-        service = CopyService(Workflow(llm, WorkflowConfig.from_settings(settings)), repository)
-        await stack.enter_async_context(service.recovering())  # crashed runs: now, then every few minutes
+        await stack.enter_async_context(services.runs.recovering())  # crashed runs: now, then every few minutes
         session = await stack.enter_async_context(aiohttp.ClientSession())
         client = make_client(settings, session)
         await _auth_test(client)
         tasks = BackgroundTasks()
-        app = build_app(settings, service, repository, client=client, tasks=tasks, socket_mode=use_socket)
+        app = build_app(settings, services, client=client, tasks=tasks, socket_mode=use_socket)
         stop = _stop_event()
         if use_socket:
             await stack.enter_async_context(socket_mode(app, settings.slack_app_token))

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.services import CopyService
 from bot.slack.blocks import (
     ParentState,
     SlackMessage,
@@ -43,6 +44,7 @@ from bot.workflow.types import (
     Event,
     PlanReady,
     RunFinished,
+    RunStatus,
     Subtask,
     Variation,
     VariationDone,
@@ -68,14 +70,6 @@ class Respond(Protocol):
         response_type: str = ...,
         replace_original: bool = ...,
     ) -> Any: ...
-
-
-class ThreadStore(Protocol):
-    async def set_slack_thread(self, run_id: int, channel: str, ts: str) -> None: ...
-
-    async def set_variation_message(self, run_id: int, position: int, ts: str) -> None: ...
-
-    async def finish_run(self, run_id: int, finished: RunFinished) -> None: ...
 
 
 async def tell(respond: Respond, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> None:
@@ -104,10 +98,10 @@ class SlackThread:
     """One run's thread: a RunSink (`handle`) plus its poster (`run`, ended by `close`)."""
 
     def __init__(
-        self, client: AsyncWebClient, store: ThreadStore, respond: Respond, *, channel: str, state: ParentState
+        self, client: AsyncWebClient, runs: CopyService, respond: Respond, *, channel: str, state: ParentState
     ) -> None:
         self._client = client
-        self._store = store
+        self._runs = runs
         self._respond = respond
         self.channel = channel
         self.state = state
@@ -212,7 +206,7 @@ class SlackThread:
             for message in rest:
                 await self._post(message, thread=True)
             if first_ts:
-                await self._store.set_variation_message(run_id, event.variation.subtask.position, first_ts)
+                await self._runs.attach_message(run_id, event.variation.subtask.position, first_ts)
         elif isinstance(event, VariationFailed):
             self.state = replace(state, failed=state.failed + 1)
             self._dirty = True
@@ -228,7 +222,8 @@ class SlackThread:
                 message = private_copy(self._private)
                 await tell(self._respond, message.text, list(message.blocks))
             elif not self.parent_ts:
-                text = error_text(event.error) if event.status == "failed" else unposted_text(event.succeeded)
+                failed = event.status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
+                text = error_text(event.error) if failed else unposted_text(event.succeeded)
                 await tell(self._respond, text)
 
     async def _post_parent(self, run_id: int) -> None:
@@ -237,7 +232,7 @@ class SlackThread:
         self.parent_ts = await self._post(parent_message(self.state))
         self._updated_at = time.monotonic()
         if self.parent_ts:
-            await self._store.set_slack_thread(run_id, self.channel, self.parent_ts)
+            await self._runs.attach_thread(run_id, self.channel, self.parent_ts)
 
     async def _post(self, message: SlackMessage, *, thread: bool = False, ts: str = "") -> str:
         """Post (or update, with `ts`) a message; return its ts, or "" when Slack refused it."""

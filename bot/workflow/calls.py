@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from bot.errors import LLMError, describe
-from bot.workflow.llm.base import LLM, Completion, Prompt, TextSink
+from bot.workflow.llm.base import LLM, Completion, Prompt, TextSink, estimate_cost
 from bot.workflow.types import LLMCall, Usage
 
 INTERRUPTED_CALL = "interrupted: the run was stopped while the model was answering"
@@ -57,18 +57,21 @@ async def timed_call(
     started = time.monotonic()
 
     def record(completion: Completion | None, error: str) -> LLMCall:
+        answered_by = completion.model if completion else llm.describe(model)
+        usage = completion.usage if completion else Usage()
         return LLMCall(
             role=prompt.role,
             prompt_name=prompt.name,
             prompt_sha256=prompt.sha256,
             provider=llm.provider,
-            model=completion.model if completion else llm.describe(model),
-            usage=completion.usage if completion else Usage(),
+            model=answered_by,
+            usage=usage,
             duration_ms=elapsed_ms(started),
             stop_reason=completion.stop_reason if completion else "",
             request_id=completion.request_id if completion else "",
             error=error,
             position=position,
+            cost_usd=estimate_cost(llm, answered_by, usage),
         )
 
     try:

@@ -16,10 +16,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from types import TracebackType
 
-from bot.config import Settings
 from bot.errors import CopybotError, LLMError, PlanError
 from bot.workflow.calls import CallError, elapsed_ms, failure_reason, timed_call
 from bot.workflow.live import LiveText
@@ -27,6 +27,7 @@ from bot.workflow.llm.base import LLM
 from bot.workflow.plan import PlanBuilder, PlanScanner, RawTask, extract_response
 from bot.workflow.prompting import orchestrator_prompt, protected_strings, worker_prompt
 from bot.workflow.types import (
+    MIN_STYLES,
     AnalysisReady,
     CallRecorded,
     CopyRequest,
@@ -44,7 +45,6 @@ from bot.workflow.types import (
 )
 
 log = logging.getLogger(__name__)
-MIN_STYLES = 2  # a plan needs this many distinct styles (or all the variations asked for, if fewer)
 Emit = Callable[[Event], None]
 
 
@@ -62,19 +62,6 @@ class WorkflowConfig:
     live_text: bool = False  # stream workers (when the provider can) and emit VariationText while they write
     live_text_interval_s: float = 1.0  # at most one VariationText per variation per interval
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WorkflowConfig:
-        return cls(
-            orchestrator_model=settings.orchestrator_model,
-            worker_model=settings.worker_model,
-            max_concurrency=settings.max_concurrency,
-            orchestrator_timeout_s=settings.orchestrator_timeout_s,
-            worker_timeout_s=settings.worker_timeout_s,
-            orchestrator_max_tokens=settings.orchestrator_max_tokens,
-            worker_max_tokens=settings.worker_max_tokens,
-            live_text=settings.live_text,
-        )
-
 
 def _copy_key(text: str) -> str:
     """Two copies with the same key are duplicates (case and spacing aside)."""
@@ -87,36 +74,75 @@ class Workflow:
     def __init__(self, llm: LLM, config: WorkflowConfig) -> None:
         self.llm = llm
         self.config = config
-        # A local model answers one call at a time for the whole process (every run shares it): calls queue
-        # here, outside their timeouts, so a timeout measures the model's own work and never the queue.
-        self.model_gate = asyncio.Semaphore(1) if llm.provider == "local" else None
+        # A provider that answers a limited number of calls at once (a local model: one, for the whole process,
+        # every run sharing it): calls queue here, outside their timeouts, so a timeout measures the model's
+        # own work and never the queue.
+        limit = llm.capabilities.concurrent_calls
+        self.model_gate = asyncio.Semaphore(limit) if limit else None
 
-    async def run(self, request: CopyRequest, *, abandoned: list[Event] | None = None) -> AsyncGenerator[Event, None]:
-        """Run `request`, yielding events as they happen; the last is always RunFinished.
+    def run(self, request: CopyRequest) -> WorkflowRun:
+        """A handle on one run of `request`: iterate it for events; the last is always RunFinished."""
+        return WorkflowRun(self, request)
 
-        Closing the stream early cancels the run; the events its cancellation still produced (the model
-        calls it had in flight, as CallRecorded) are appended to `abandoned` when given.
-        """
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
-        async def produce() -> None:
-            try:
-                await _Run(self, request, queue.put_nowait).execute()
-            finally:
-                queue.put_nowait(None)
+class WorkflowRun:
+    """One run in progress. Iterate it for events as they happen (it starts at the first one); `aclose()` (or
+    leaving `async with`) before the end cancels the run, and `abandoned_calls` then holds the model calls it
+    had in flight, as recorded when they were cut off.
+    """
 
-        producer = asyncio.create_task(produce())
+    def __init__(self, workflow: Workflow, request: CopyRequest) -> None:
+        self._workflow = workflow
+        self._request = request
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._producer: asyncio.Task[None] | None = None
+        self._ended = False
+        self._abandoned: list[LLMCall] = []
+
+    @property
+    def abandoned_calls(self) -> tuple[LLMCall, ...]:
+        return tuple(self._abandoned)
+
+    def __aiter__(self) -> WorkflowRun:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._ended:
+            raise StopAsyncIteration
+        if self._producer is None:
+            self._producer = asyncio.create_task(self._produce())
+        event = await self._queue.get()
+        if event is None:
+            self._ended = True
+            await self._producer
+            raise StopAsyncIteration
+        return event
+
+    async def _produce(self) -> None:
         try:
-            while (event := await queue.get()) is not None:
-                yield event
-            await producer
+            await _Run(self._workflow, self._request, self._queue.put_nowait).execute()
         finally:
-            if not producer.done():
-                producer.cancel()
-                await asyncio.gather(producer, return_exceptions=True)
-                while abandoned is not None and not queue.empty():
-                    if (event := queue.get_nowait()) is not None:
-                        abandoned.append(event)
+            self._queue.put_nowait(None)
+
+    async def aclose(self) -> None:
+        """Cancel the run if it is still going, keeping the calls it had in flight."""
+        self._ended = True
+        producer = self._producer
+        if producer is None or producer.done():
+            return
+        producer.cancel()
+        await asyncio.gather(producer, return_exceptions=True)
+        while not self._queue.empty():
+            if isinstance(event := self._queue.get_nowait(), CallRecorded):
+                self._abandoned.append(event.call)
+
+    async def __aenter__(self) -> WorkflowRun:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
 
 
 class _Run:
@@ -147,12 +173,12 @@ class _Run:
                     self.emit(PlanReady(Plan(analysis="", subtasks=self.builder.subtasks)))
             else:
                 self.emit(PlanReady(plan))
-        status: RunStatus = "done"
+        status = RunStatus.DONE
         if self.succeeded == 0:
-            status = "failed"
+            status = RunStatus.FAILED
             error = error or "No variation could be written."
         elif self.failed or error:
-            status = "partial"
+            status = RunStatus.PARTIAL
             error = error or f"{self.failed} of {self.succeeded + self.failed} variations failed."
         self.emit(RunFinished(status, error, self.succeeded, self.failed, elapsed_ms(started)))
 
@@ -191,7 +217,7 @@ class _Run:
                         self.config.orchestrator_model,
                         self.config.orchestrator_max_tokens,
                         self.config.orchestrator_timeout_s,
-                        on_text=on_text if self.llm.can_stream else None,
+                        on_text=on_text if self.llm.capabilities.streams else None,
                         on_cancel=self._record,
                     )
             except CallError as exc:
@@ -239,7 +265,7 @@ class _Run:
                         self.config.worker_max_tokens,
                         self.config.worker_timeout_s,
                         position=subtask.position,
-                        on_text=live.attempt() if live and self.llm.can_stream else None,
+                        on_text=live.attempt() if live and self.llm.capabilities.streams else None,
                         on_cancel=self._record,
                     )
             except CallError as exc:

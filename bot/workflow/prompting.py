@@ -5,8 +5,8 @@ from __future__ import annotations
 from html import escape
 
 import prompts
-from bot.workflow.llm.base import Prompt
-from bot.workflow.types import CopyRequest, Role, Subtask
+from bot.workflow.llm.base import OutputConstraint, PlanShape, Prompt, ResponseShape
+from bot.workflow.types import MIN_STYLES, CopyRequest, Role, Subtask
 
 NOT_SPECIFIED = "not specified"
 
@@ -24,9 +24,9 @@ def _request_values(request: CopyRequest) -> dict[str, str]:
     }
 
 
-def _render(role: Role, name: str, **values: str) -> Prompt:
+def _render(role: Role, name: str, constraint: OutputConstraint, **values: str) -> Prompt:
     text = prompts.load(name).render(**values)
-    return Prompt(role=role, name=name, text=text, sha256=prompts.sha256(text))
+    return Prompt(role=role, name=name, text=text, sha256=prompts.sha256(text), constraint=constraint)
 
 
 def _how_many(max_variations: int) -> str:
@@ -38,15 +38,21 @@ def _how_many(max_variations: int) -> str:
 
 
 def orchestrator_prompt(request: CopyRequest) -> Prompt:
+    shape = PlanShape(min_tasks=min(MIN_STYLES, request.max_variations), max_tasks=request.max_variations)
     return _render(
-        "orchestrator", "orchestrator", how_many=_how_many(request.max_variations), **_request_values(request)
+        Role.ORCHESTRATOR,
+        "orchestrator",
+        shape,
+        how_many=_how_many(request.max_variations),
+        **_request_values(request),
     )
 
 
 def worker_prompt(request: CopyRequest, subtask: Subtask) -> Prompt:
     return _render(
+        Role.WORKER,
         "worker",
-        "worker",
+        ResponseShape(),
         style=_data(subtask.type),
         guidelines=_data(subtask.description),
         **_request_values(request),

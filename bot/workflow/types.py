@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
 from bot.errors import RequestError
 
@@ -12,9 +12,39 @@ MAX_FIELD_CHARS = 300
 MAX_FEATURES = 20
 MAX_VARIATIONS = 5
 MIN_VARIATIONS = 1
+INTERRUPTED_REASON = "The bot stopped before this run finished."
+MIN_STYLES = 2  # a plan needs this many distinct styles (or all the variations asked for, if fewer)
 
-Role = Literal["orchestrator", "worker"]
-RunStatus = Literal["done", "partial", "failed"]
+
+class Role(StrEnum):
+    """Which part of the workflow made a model call."""
+
+    ORCHESTRATOR = "orchestrator"
+    WORKER = "worker"
+
+
+class RunStatus(StrEnum):
+    """A run's state machine: planning -> writing -> done | partial | failed | interrupted."""
+
+    PLANNING = "planning"
+    WRITING = "writing"
+    DONE = "done"  # every variation written
+    PARTIAL = "partial"  # some variations written, some failed
+    FAILED = "failed"  # nothing written (or the plan failed)
+    INTERRUPTED = "interrupted"  # a shutdown or crash cut the run short
+
+    @property
+    def finished(self) -> bool:
+        return self not in (RunStatus.PLANNING, RunStatus.WRITING)
+
+
+class VariationStatus(StrEnum):
+    """A variation's state machine: writing -> done | failed | interrupted."""
+
+    WRITING = "writing"
+    DONE = "done"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 def _clean(value: str) -> str:
@@ -99,6 +129,7 @@ class LLMCall:
     request_id: str = ""
     error: str = ""
     position: int | None = None  # the variation a worker call wrote
+    cost_usd: float | None = 0.0  # estimated from the provider's prices; None when a price is unknown
 
 
 @dataclass(frozen=True)

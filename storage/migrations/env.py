@@ -14,7 +14,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.db import create_engine, parse_url
+from storage.config import DatabaseConfig
+from storage.db import create_engine
 from storage.tables import Base, include_object
 
 config = context.config
@@ -33,7 +34,7 @@ def run_migrations(connection: Connection) -> None:
 
 
 async def run_standalone(database_url: str) -> None:
-    engine = create_engine(parse_url(database_url), foreign_keys=False, pooled=False)
+    engine = create_engine(DatabaseConfig.parse(database_url).url, foreign_keys=False, pooled=False)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(run_migrations)

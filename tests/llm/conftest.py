@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.workflow.llm.base import Prompt
-from tests.fakes.openai_api import FakeOpenAI
+from tests.support.openai_api import FakeOpenAI
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import pytest
 
 from bot.workflow import Workflow, WorkflowConfig
+from bot.workflow.llm.base import Capabilities
 from bot.workflow.types import (
     CallRecorded,
     CopyRequest,
@@ -16,10 +15,11 @@ from bot.workflow.types import (
     VariationFailed,
     VariationStarted,
 )
-from tests.llm.scripted import ScriptedLLM, plan
+from tests.support.events import of
+from tests.support.plans import plan_reply
+from tests.support.scripted import ScriptedLLM
 
 REQUEST = CopyRequest("eco-friendly water bottle")
-T = TypeVar("T")
 
 
 async def run(llm: ScriptedLLM, request: CopyRequest = REQUEST) -> list[Event]:
@@ -27,14 +27,11 @@ async def run(llm: ScriptedLLM, request: CopyRequest = REQUEST) -> list[Event]:
     return [event async for event in workflow.run(request)]
 
 
-def of(events: list[Event], kind: type[T]) -> list[T]:
-    return [e for e in events if isinstance(e, kind)]
-
-
-@pytest.mark.parametrize("can_stream", [True, False])
-async def test_a_one_style_plan_is_retried_and_the_retry_only_adds_styles(can_stream: bool) -> None:
+@pytest.mark.parametrize("streams", [True, False])
+async def test_a_one_style_plan_is_retried_and_the_retry_only_adds_styles(streams: bool) -> None:
     llm = ScriptedLLM(
-        plans=[plan("playful", "Playful"), plan("playful", "technical", "premium")], can_stream=can_stream
+        plans=[plan_reply(["playful", "Playful"]), plan_reply(["playful", "technical", "premium"])],
+        capabilities=Capabilities(streams=streams),
     )
     events = await run(llm)
 
@@ -47,7 +44,7 @@ async def test_a_one_style_plan_is_retried_and_the_retry_only_adds_styles(can_st
 
 
 async def test_one_style_twice_keeps_the_copy_and_says_why_the_run_is_partial() -> None:
-    llm = ScriptedLLM(plans=[plan("playful")])
+    llm = ScriptedLLM(plans=[plan_reply(["playful"])])
     events = await run(llm)
 
     assert sum(p.role == "orchestrator" for p in llm.prompts) == 2
@@ -59,7 +56,7 @@ async def test_one_style_twice_keeps_the_copy_and_says_why_the_run_is_partial() 
 
 
 async def test_one_variation_asked_for_needs_only_one_style() -> None:
-    llm = ScriptedLLM(plans=[plan("playful")])
+    llm = ScriptedLLM(plans=[plan_reply(["playful"])])
     events = await run(llm, CopyRequest("kettle", max_variations=1))
 
     assert sum(p.role == "orchestrator" for p in llm.prompts) == 1
@@ -68,7 +65,7 @@ async def test_one_variation_asked_for_needs_only_one_style() -> None:
 
 async def test_an_empty_copy_is_retried_once() -> None:
     llm = ScriptedLLM(
-        plans=[plan("a", "b")], copies={"b": ["<response>  </response>", "<response>Second try.</response>"]}
+        plans=[plan_reply(["a", "b"])], copies={"b": ["<response>  </response>", "<response>Second try.</response>"]}
     )
     events = await run(llm)
 
@@ -80,7 +77,7 @@ async def test_an_empty_copy_is_retried_once() -> None:
 
 
 async def test_a_copy_that_stays_empty_fails_after_one_retry() -> None:
-    llm = ScriptedLLM(plans=[plan("a", "b")], copies={"b": ["<response></response>"]})
+    llm = ScriptedLLM(plans=[plan_reply(["a", "b"])], copies={"b": ["<response></response>"]})
     events = await run(llm)
 
     [failure] = of(events, VariationFailed)
@@ -91,7 +88,7 @@ async def test_a_copy_that_stays_empty_fails_after_one_retry() -> None:
 
 async def test_a_duplicate_copy_is_retried_then_failed() -> None:
     llm = ScriptedLLM(
-        plans=[plan("a", "b", "c")],
+        plans=[plan_reply(["a", "b", "c"])],
         copies={"a": ["Same words here."], "b": ["<response>same   WORDS here.</response>"]},
         delays={"b": 0.01, "c": 0.02},
     )
@@ -107,7 +104,7 @@ async def test_a_duplicate_copy_is_retried_then_failed() -> None:
 
 async def test_a_duplicate_copy_rewritten_on_retry_is_kept() -> None:
     llm = ScriptedLLM(
-        plans=[plan("a", "b")],
+        plans=[plan_reply(["a", "b"])],
         copies={"a": ["Same words."], "b": ["Same words.", "Different words."]},
         delays={"b": 0.01},
     )

@@ -18,10 +18,13 @@ import pytest
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: pip install -e '.[local]'")
 
+from bot.app import resolve_models, workflow_config
 from bot.config import Settings
 from bot.errors import ConfigError, LLMError
-from bot.workflow import Workflow, WorkflowConfig
+from bot.workflow import Workflow
+from bot.workflow.llm.builtin import LOCAL
 from bot.workflow.llm.local import LocalLLM, bundled_model_path
+from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.plan import parse_plan, type_key
 from bot.workflow.prompting import orchestrator_prompt, worker_prompt
 from bot.workflow.types import (
@@ -60,7 +63,7 @@ PRODUCTS = [
 
 @pytest.fixture(scope="module")
 def llm() -> Iterator[LocalLLM]:
-    model = LocalLLM.from_settings(Settings.from_env({"COPYBOT_LLM": "local"}))
+    model = LocalLLM.from_config(ProviderConfig(env={"COPYBOT_LLM": "local"}))
     yield model
     asyncio.run(model.aclose())
 
@@ -74,18 +77,18 @@ def test_the_bundled_model_ships_in_the_wheel_and_is_described_by_name(llm: Loca
     path = bundled_model_path()
     assert path is not None and path.name == f"{MODEL_NAME}.gguf" and path.stat().st_size > 90_000_000
     assert llm.describe("claude-sonnet-5-5") == MODEL_NAME
-    assert llm.provider == "local" and llm.can_stream
+    assert llm.provider == "local" and llm.capabilities.streams
 
 
 def test_a_missing_model_file_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="COPYBOT_LOCAL_MODEL_PATH"):
-        LocalLLM.from_settings(Settings.from_env({"COPYBOT_LOCAL_MODEL_PATH": str(tmp_path / "nope.gguf")}))
+        LocalLLM.from_config(ProviderConfig(env={"COPYBOT_LOCAL_MODEL_PATH": str(tmp_path / "nope.gguf")}))
 
 
 async def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.gguf"
     bogus.write_text("not a model")
-    llm = LocalLLM.from_settings(Settings.from_env({"COPYBOT_LOCAL_MODEL_PATH": str(bogus)}))
+    llm = LocalLLM.from_config(ProviderConfig(env={"COPYBOT_LOCAL_MODEL_PATH": str(bogus)}))
     try:
         assert llm.describe("x") == "notes"
         request, subtask = worker()
@@ -177,7 +180,7 @@ async def test_the_grammar_yields_a_parseable_plan_for_20_products(llm: LocalLLM
 @pytest.mark.slow
 async def test_a_full_run_on_the_bundled_model(llm: LocalLLM) -> None:
     settings = Settings.from_env({"COPYBOT_LLM": "local"})
-    workflow = Workflow(llm, WorkflowConfig.from_settings(settings))
+    workflow = Workflow(llm, workflow_config(settings, resolve_models(settings, LOCAL)))
     events = [event async for event in workflow.run(CopyRequest("eco-friendly water bottle"))]
 
     [ready] = [e for e in events if isinstance(e, PlanReady)]
@@ -200,7 +203,7 @@ async def test_copybot_run_works_offline_without_a_key(tmp_path: Path) -> None:
     out, err = await asyncio.wait_for(process.communicate(), timeout=300)
 
     assert process.returncode == 0, err.decode()
-    assert f"local · {MODEL_NAME}" in err.decode()
+    assert f"local · orchestrator {MODEL_NAME}, workers {MODEL_NAME}" in err.decode()
     document = json.loads(out)
     assert document["status"] == "done" and document["analysis"]
     variations = document["variations"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import Settings
 from bot.errors import ConfigError, LLMError
 from bot.workflow.llm.base import Prompt
 from bot.workflow.llm.openai import OpenAICompatibleLLM
+from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
-from tests.fakes.openai_api import FakeOpenAI, Raw, Reply, Status
+from tests.support.openai_api import FakeOpenAI, Raw, Reply, Status
 
 
 def client(fake: FakeOpenAI, **kwargs: object) -> OpenAICompatibleLLM:
@@ -201,14 +201,13 @@ async def test_unreachable_server_is_retried_then_fails(worker_prompt: Prompt) -
     assert caught.value.retryable
 
 
-def test_from_settings_needs_a_base_url() -> None:
+def test_from_config_needs_a_base_url() -> None:
     with pytest.raises(ConfigError, match="OPENAI_BASE_URL"):
-        OpenAICompatibleLLM.from_settings(Settings.from_env({"COPYBOT_LLM": "openai"}))
+        OpenAICompatibleLLM.from_config(ProviderConfig(env={"COPYBOT_LLM": "openai"}))
 
 
-async def test_from_settings_uses_the_configured_server(fake_openai: FakeOpenAI, worker_prompt: Prompt) -> None:
-    settings = Settings.from_env({"COPYBOT_LLM": "openai", "OPENAI_BASE_URL": fake_openai.base_url + "/"})
-    llm = OpenAICompatibleLLM.from_settings(settings)
+async def test_from_config_uses_the_configured_server(fake_openai: FakeOpenAI, worker_prompt: Prompt) -> None:
+    llm = OpenAICompatibleLLM.from_config(ProviderConfig(env={"OPENAI_BASE_URL": fake_openai.base_url + "/"}))
     try:
         assert llm.url == fake_openai.base_url + "/chat/completions"
         await llm.complete(worker_prompt, model="m", max_tokens=10)

@@ -18,7 +18,7 @@ from bot.slack.blocks import (
     variation_messages,
 )
 from bot.slack.parsing import Copy, Help, History, parse_command, unslack
-from bot.workflow.types import LLMCall, Subtask, Usage, Variation
+from bot.workflow.types import LLMCall, RunStatus, Subtask, Usage, Variation
 
 
 def test_escape_neutralises_mentions_and_links() -> None:
@@ -52,7 +52,9 @@ def test_parent_shows_progress_and_final_status() -> None:
     planned = (Subtask(1, "a", "x"), Subtask(2, "b", "y"))
     state = ParentState(user_id="U1", product="Kettle", planned=planned, plan_final=True, ready=1)
     assert "1/2 ready" in parent_message(state).text
-    assert "Done: 2/2" in parent_message(ParentState("U1", "Kettle", planned=planned, ready=2, status="done")).text
+    assert (
+        "Done: 2/2" in parent_message(ParentState("U1", "Kettle", planned=planned, ready=2, status=RunStatus.DONE)).text
+    )
 
 
 def test_parse_copy_options() -> None:

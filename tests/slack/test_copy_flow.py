@@ -6,9 +6,11 @@ import asyncio
 
 import pytest
 
-from tests.fakes.anthropic_api import Recorded, Reply, tag_text
-from tests.fakes.slack_api import MAX_SECTION_TEXT, FakeSlack
-from tests.slack.conftest import ORCHESTRATOR, STYLES, WORKER, Bot, plan_reply
+from bot.workflow.types import INTERRUPTED_REASON
+from tests.slack.conftest import STYLES, Bot
+from tests.support.anthropic_api import Recorded, Reply, tag_text
+from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply
+from tests.support.slack_api import MAX_SECTION_TEXT, FakeSlack
 
 
 def _parent(slack: FakeSlack, channel: str = "C1") -> str:
@@ -179,7 +181,7 @@ async def test_shutdown_lets_runs_finish_then_marks_the_rest_interrupted(bot: Bo
     await bot.slack.wait_for(lambda: len(bot.slack.calls_to("chat.postMessage")) == 1)
     assert await bot.tasks.drain(0.2) == 1
     (run,) = (await bot.repository.recent_runs("T1")).runs
-    assert (run.status, run.error) == ("failed", "interrupted")
+    assert (run.status, run.error) == ("interrupted", INTERRUPTED_REASON)
     answer = await bot.send.command("Another product")
     assert "restarting" in answer.body["text"]
 

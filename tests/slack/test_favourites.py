@@ -8,8 +8,8 @@ import pytest
 
 from bot.slack.blocks import PICK_ACTION
 from storage import Repository
-from tests.fakes.slack_api import Message
 from tests.slack.conftest import Bot
+from tests.support.slack_api import Message
 
 
 @pytest.fixture

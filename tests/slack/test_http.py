@@ -6,7 +6,8 @@ import time
 
 from slack_sdk.signature import SignatureVerifier
 
-from tests.slack.conftest import SIGNING_SECRET, Bot, sign
+from tests.slack.conftest import Bot
+from tests.support.slack_requests import SIGNING_SECRET, sign
 
 
 def test_our_signatures_are_the_ones_slack_sdk_verifies() -> None:

@@ -21,6 +21,7 @@ from bot.workflow.types import (
     Event,
     LLMCall,
     RunFinished,
+    RunStatus,
     Subtask,
     Usage,
     Variation,
@@ -29,9 +30,10 @@ from bot.workflow.types import (
     VariationStarted,
     VariationText,
 )
-from tests.fakes.anthropic_api import Recorded, Reply, tag_text, tokens
-from tests.fakes.slack_api import Call, FakeSlack
-from tests.slack.conftest import ORCHESTRATOR, WORKER, Bot, plan_reply
+from tests.slack.conftest import Bot
+from tests.support.anthropic_api import Recorded, Reply, tag_text, tokens
+from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply
+from tests.support.slack_api import Call, FakeSlack
 
 LIVE = pytest.mark.parametrize("bot_env", [{"COPYBOT_LIVE_TEXT": "1"}])
 SLOW_COPY = "Light as air & tough as nails <!here>: the bottle that keeps up with every trail you take. " * 2
@@ -126,19 +128,16 @@ async def test_without_live_text_each_variation_is_posted_once_and_workers_are_n
 
 
 class Store:
-    """The storage the sink writes to, recorded."""
+    """The run service as the sink uses it (where the thread and each variation were posted), recorded."""
 
     def __init__(self) -> None:
         self.messages: dict[int, str] = {}
 
-    async def set_slack_thread(self, run_id: int, channel: str, ts: str) -> None:
+    async def attach_thread(self, run_id: int, channel: str, ts: str) -> None:
         pass
 
-    async def set_variation_message(self, run_id: int, position: int, ts: str) -> None:
+    async def attach_message(self, run_id: int, position: int, ts: str) -> None:
         self.messages[position] = ts
-
-    async def finish_run(self, run_id: int, finished: RunFinished) -> None:
-        pass
 
 
 async def respond(**message: Any) -> None:
@@ -225,7 +224,7 @@ async def test_a_failed_variation_replaces_its_live_reply(slack: FakeSlack) -> N
 async def test_a_run_that_breaks_off_does_not_leave_a_reply_still_writing(slack: FakeSlack) -> None:
     store = Store()
     events: list[Event | float] = [AnalysisReady("x"), VariationStarted(PLAYFUL), VariationText(PLAYFUL, "Half a")]
-    await post_events(slack, store, [*events, RunFinished("failed", "Unexpected error: RuntimeError: boom")])
+    await post_events(slack, store, [*events, RunFinished(RunStatus.FAILED, "Unexpected error: RuntimeError: boom")])
 
     (parent,) = [m.ts for m in slack.messages.values() if not m.thread_ts]
     (reply,) = slack.thread("C1", parent)

@@ -11,7 +11,8 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import check_tokens
 from bot.slack.server import serve
-from tests.slack.conftest import SIGNING_SECRET, Bot, sign
+from tests.slack.conftest import Bot
+from tests.support.slack_requests import SIGNING_SECRET, sign
 
 
 def test_missing_tokens_name_every_variable_and_the_readme_section() -> None:
@@ -45,7 +46,7 @@ def test_malformed_tokens_are_named_but_never_shown() -> None:
 async def test_a_refused_token_stops_serve_at_startup_without_showing_it(bot: Bot) -> None:
     settings = replace(bot.settings, slack_bot_token="xoxb-revoked-31337", port=0)
     with pytest.raises(ConfigError) as error:
-        await serve(settings, use_socket=False)
+        await serve(settings, bot.services, use_socket=False)
     assert "SLACK_BOT_TOKEN" in str(error.value) and "invalid_auth" in str(error.value)
     assert "31337" not in str(error.value)
 
@@ -63,5 +64,5 @@ async def test_no_secret_in_the_logs_of_a_whole_session(bot: Bot, caplog: pytest
     assert bot.slack.calls_to("chat.postMessage")
     logged = caplog.text
     assert logged  # debug logging was really on
-    for secret in (bot.settings.slack_bot_token, SIGNING_SECRET, bot.settings.anthropic_api_key):
+    for secret in (bot.settings.slack_bot_token, SIGNING_SECRET, bot.settings.env["ANTHROPIC_API_KEY"]):
         assert secret not in logged

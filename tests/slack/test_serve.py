@@ -11,9 +11,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ORCHESTRATOR, SIGNING_SECRET, WORKER, Sender, free_port
+from tests.support.anthropic_api import FakeAnthropic
+from tests.support.plans import ORCHESTRATOR, WORKER
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_requests import SIGNING_SECRET, Sender, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

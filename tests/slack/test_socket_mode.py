@@ -12,7 +12,7 @@ from tests.slack.conftest import Bot
 
 async def test_a_slash_command_over_socket_mode_is_acked_with_its_envelope_id(bot: Bot) -> None:
     settings = replace(bot.settings, slack_app_token=bot.slack.app_token, slack_signing_secret="")
-    app = build_app(settings, bot.service, bot.repository, tasks=bot.tasks, socket_mode=True)
+    app = build_app(settings, bot.services, tasks=bot.tasks, socket_mode=True)
     payload = dict(parse_qsl(bot.send.command_body("help")))
     async with socket_mode(app, settings.slack_app_token):
         ack = await bot.slack.socket_send(

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.service import CopyService, Origin
+from bot.services import CopyService, Origin, RunSource
 from bot.workflow import Event, VariationStarted
-from storage import open_repository
-from tests.storage.fake_llm import REQUEST, FakeLLM, workflow
+from storage import DatabaseConfig, open_repository
+from tests.support.scripted import REQUEST, ScriptedLLM, workflow
 
 
 class AnnounceStarted:
@@ -26,10 +26,10 @@ class AnnounceStarted:
 
 
 async def main(database_url: str) -> None:
-    repository = await open_repository(database_url)
+    repository = await open_repository(DatabaseConfig.parse(database_url))
     try:
-        service = CopyService(workflow(FakeLLM(gate=asyncio.Event())), repository)
-        await service.run(REQUEST, Origin("cli", user_name="crasher"), [AnnounceStarted()])
+        service = CopyService(workflow(ScriptedLLM(gate=asyncio.Event())), repository)
+        await service.run(REQUEST, Origin(RunSource.CLI, user_name="crasher"), [AnnounceStarted()])
     finally:
         await repository.aclose()
 

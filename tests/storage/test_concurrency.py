@@ -7,16 +7,16 @@ import logging
 
 import pytest
 
-from bot.service import CopyService, Origin
+from bot.services import CopyService, Origin, RunSource
 from storage import Repository
-from tests.storage.fake_llm import REQUEST, FakeLLM, workflow
+from tests.support.scripted import REQUEST, ScriptedLLM, workflow
 
 RUNS = 50
 
 
 async def test_fifty_concurrent_runs_lose_nothing(repository: Repository, caplog: pytest.LogCaptureFixture) -> None:
-    service = CopyService(workflow(FakeLLM()), repository)
-    origins = [Origin("slack", team_id="T1", channel_id="C1", user_id=f"U{i}") for i in range(RUNS)]
+    service = CopyService(workflow(ScriptedLLM()), repository)
+    origins = [Origin(RunSource.SLACK, team_id="T1", channel_id="C1", user_id=f"U{i}") for i in range(RUNS)]
     with caplog.at_level(logging.WARNING):
         outcomes = await asyncio.gather(*(service.run(REQUEST, origin) for origin in origins))
         run_ids = [o.run_id for o in outcomes]

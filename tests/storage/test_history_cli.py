@@ -8,18 +8,20 @@ import json
 import pytest
 
 from bot.cli import main
-from bot.service import Origin
+from bot.services import Origin, RunSource
 from bot.workflow import CopyRequest, Plan, RunFinished, Variation
-from storage import migrate, open_repository
+from storage import DatabaseConfig, migrate, open_repository
 from tests.storage.test_repository import SUBTASKS, call
 
 
 async def _seed(database_url: str) -> list[int]:
-    repository = await open_repository(database_url)
+    repository = await open_repository(DatabaseConfig.parse(database_url))
     try:
         ids = []
         for i, product in enumerate(["steel water bottle", "trail running shoe", "bamboo toothbrush"]):
-            origin = Origin("slack", team_id="T1", channel_id="C1", user_id=f"U{i}", user_name=["ana", "", "cy"][i])
+            origin = Origin(
+                RunSource.SLACK, team_id="T1", channel_id="C1", user_id=f"U{i}", user_name=["ana", "", "cy"][i]
+            )
             run_id = await repository.start_run(CopyRequest(product, audience="hikers", tone="calm"), origin)
             await repository.record_plan(run_id, Plan(f"Analysis of {product}.", SUBTASKS))
             await repository.record_llm_call(run_id, call(None))
@@ -157,7 +159,12 @@ def test_a_bad_database_url_is_a_clear_error(
     assert code == 2 and "in-memory SQLite database, which would lose every run" in err
     monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////no/such/directory/copybot.db")
     code, _, err = run_cli(capsys, "history")
-    assert code == 2 and "The directory of the SQLite database /no/such/directory/copybot.db does not exist" in err
+    assert code == 2 and "Cannot reach the SQLite database /no/such/directory/copybot.db" in err
+    assert "the directory /no/such/directory does not exist" in err
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://copybot:s3cret@127.0.0.1:1/runs")
+    code, _, err = run_cli(capsys, "history")
+    assert code == 2 and "Cannot reach PostgreSQL at 127.0.0.1:1/runs" in err and "needs migration" not in err
+    assert "s3cret" not in err and "file's directory" not in err and "PostgreSQL server is running" in err
 
 
 @pytest.mark.parametrize(

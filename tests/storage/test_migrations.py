@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from bot.errors import SchemaTooNew, StorageError
 from bot.workflow import CopyRequest
-from storage import migrate, open_repository, revision
-from storage.db import create_engine, parse_url
+from storage import DatabaseConfig, migrate, open_repository, revision
+from storage.db import create_engine
 from storage.tables import PRODUCT_SEARCH_INDEX, Base, include_object
 from tests.storage.test_repository import SLACK
 
@@ -25,7 +25,7 @@ TABLES = {"alembic_version", "runs", "variations", "llm_calls", "favourites", "p
 
 
 async def _sync(database_url: str, work: object) -> object:
-    engine = create_engine(parse_url(database_url), pooled=False)
+    engine = create_engine(DatabaseConfig.parse(database_url).url, pooled=False)
     try:
         async with engine.begin() as connection:
             return await connection.run_sync(work)  # type: ignore[arg-type]
@@ -53,25 +53,25 @@ def _indexes(connection: Connection) -> set[str]:
 
 
 async def test_upgrade_from_empty_creates_the_schema_the_models_describe(database_url: str) -> None:
-    assert await migrate.current(database_url) is None
-    await migrate.upgrade(database_url)
-    assert await migrate.current(database_url) == migrate.head()
+    assert await migrate.current(DatabaseConfig.parse(database_url)) is None
+    await migrate.upgrade(DatabaseConfig.parse(database_url))
+    assert await migrate.current(DatabaseConfig.parse(database_url)) == migrate.head()
     assert await _sync(database_url, _tables) == TABLES
     assert await _sync(database_url, _differences) == []
     assert (PRODUCT_SEARCH_INDEX in await _sync(database_url, _indexes)) == await _sync(  # type: ignore[operator]
         database_url, _trigram_available
     )
-    await migrate.upgrade(database_url)  # a second upgrade is a no-op
-    assert await migrate.current(database_url) == migrate.head()
+    await migrate.upgrade(DatabaseConfig.parse(database_url))  # a second upgrade is a no-op
+    assert await migrate.current(DatabaseConfig.parse(database_url)) == migrate.head()
 
 
 async def test_downgrade_and_upgrade_round_trip(database_url: str) -> None:
-    await migrate.upgrade(database_url)
-    await migrate.downgrade(database_url, "base")
+    await migrate.upgrade(DatabaseConfig.parse(database_url))
+    await migrate.downgrade(DatabaseConfig.parse(database_url), "base")
     assert await _sync(database_url, _tables) == {"alembic_version"}
-    assert await migrate.current(database_url) is None
-    await migrate.upgrade(database_url)
-    repository = await open_repository(database_url, upgrade=False)
+    assert await migrate.current(DatabaseConfig.parse(database_url)) is None
+    await migrate.upgrade(DatabaseConfig.parse(database_url))
+    repository = await open_repository(DatabaseConfig.parse(database_url), upgrade=False)
     try:
         run_id = await repository.start_run(CopyRequest("bottle"), SLACK)
         assert (await repository.recent_runs("T1")).runs[0].id == run_id
@@ -84,17 +84,17 @@ def _run_columns(connection: Connection) -> set[str]:
 
 
 async def test_0002_downgrades_to_0001_and_back(database_url: str) -> None:
-    await migrate.upgrade(database_url)
-    await migrate.downgrade(database_url, "0001")
-    assert await migrate.current(database_url) == "0001"
+    await migrate.upgrade(DatabaseConfig.parse(database_url))
+    await migrate.downgrade(DatabaseConfig.parse(database_url), "0001")
+    assert await migrate.current(DatabaseConfig.parse(database_url)) == "0001"
     assert not {"runner", "heartbeat_at"} & await _sync(database_url, _run_columns)  # type: ignore[operator]
-    await migrate.upgrade(database_url)
+    await migrate.upgrade(DatabaseConfig.parse(database_url))
     assert {"runner", "heartbeat_at"} <= await _sync(database_url, _run_columns)  # type: ignore[operator]
     assert await _sync(database_url, _differences) == []
 
 
 async def test_a_database_at_0001_with_runs_upgrades_to_head_keeping_them(database_url: str) -> None:
-    await migrate.upgrade(database_url, "0001")
+    await migrate.upgrade(DatabaseConfig.parse(database_url), "0001")
     created = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
     finished = created + timedelta(minutes=1)
     base = {
@@ -121,9 +121,9 @@ async def test_a_database_at_0001_with_runs_upgrades_to_head_keeping_them(databa
         return ids
 
     done_id, writing_id = cast(list[int], await _sync(database_url, seed))
-    repository = await open_repository(database_url)  # upgrades to head
+    repository = await open_repository(DatabaseConfig.parse(database_url))  # upgrades to head
     try:
-        assert await migrate.current(database_url) == migrate.head()
+        assert await migrate.current(DatabaseConfig.parse(database_url)) == migrate.head()
         done = await repository.run_detail(done_id)
         assert done is not None
         assert (done.product, done.features, done.status, done.created_at, done.finished_at) == (
@@ -144,23 +144,23 @@ async def test_a_database_at_0001_with_runs_upgrades_to_head_keeping_them(databa
 
 
 async def test_a_schema_from_a_newer_copybot_is_refused_untouched(database_url: str) -> None:
-    await migrate.upgrade(database_url)
+    await migrate.upgrade(DatabaseConfig.parse(database_url))
 
     def stamp_future(connection: Connection) -> None:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
 
     await _sync(database_url, stamp_future)
     with pytest.raises(SchemaTooNew, match="9999_from_the_future") as raised:
-        await open_repository(database_url)
+        await open_repository(DatabaseConfig.parse(database_url))
     assert "Upgrade copybot" in str(raised.value)
     with pytest.raises(SchemaTooNew):
-        await migrate.downgrade(database_url, "base")
+        await migrate.downgrade(DatabaseConfig.parse(database_url), "base")
     assert await _sync(database_url, _tables) == TABLES
 
 
 async def test_without_upgrade_an_old_database_is_refused_with_what_to_do(database_url: str) -> None:
     with pytest.raises(StorageError, match="copybot db upgrade"):
-        await open_repository(database_url, upgrade=False)
+        await open_repository(DatabaseConfig.parse(database_url), upgrade=False)
 
 
 def test_the_fast_start_up_check_knows_the_newest_migration() -> None:
@@ -169,12 +169,12 @@ def test_the_fast_start_up_check_knows_the_newest_migration() -> None:
 
 async def test_opening_a_current_database_does_not_load_alembic(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}"
-    await (await open_repository(url)).aclose()  # creates and migrates
+    await (await open_repository(DatabaseConfig.parse(url))).aclose()  # creates and migrates
     code = (
         "import asyncio, sys\n"
-        "from storage import open_repository\n"
+        "from storage import DatabaseConfig, open_repository\n"
         "async def main():\n"
-        f"    await (await open_repository({url!r})).aclose()\n"
+        f"    await (await open_repository(DatabaseConfig.parse({url!r}))).aclose()\n"
         "asyncio.run(main())\n"
         "print(any(m == 'alembic' or m.startswith('alembic.') for m in sys.modules))\n"
     )

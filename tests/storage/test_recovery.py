@@ -18,14 +18,15 @@ from pathlib import Path
 from sqlalchemy import Executable, update
 
 from bot.workflow import CopyRequest, Plan
-from storage import INTERRUPTED, Repository, open_repository
-from storage.db import create_engine, parse_url
+from bot.workflow.types import INTERRUPTED_REASON
+from storage import DatabaseConfig, Repository, open_repository
+from storage.db import create_engine
 from storage.runner import Runner, current
 from storage.tables import ProcessedEvent, Run
-from tests.fakes.anthropic_api import FakeAnthropic
 from tests.storage.hung_run import hung_run
 from tests.storage.test_repository import SLACK, SUBTASKS, detail
-from tests.workflow.support import ORCHESTRATOR, WORKER, plan_reply, script_workers
+from tests.support.anthropic_api import FakeAnthropic
+from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply, script_workers
 
 HOUR = timedelta(hours=1)
 HOST = socket.gethostname()
@@ -33,7 +34,7 @@ HOST = socket.gethostname()
 
 async def behind_the_back(database_url: str, statement: Executable) -> None:
     """Execute `statement` on its own connection, as another process's writes would."""
-    engine = create_engine(parse_url(database_url), pooled=False)
+    engine = create_engine(DatabaseConfig.parse(database_url).url, pooled=False)
     try:
         async with engine.begin() as connection:
             await connection.execute(statement)
@@ -100,7 +101,7 @@ async def test_runs_of_live_processes_are_left_alone(repository: Repository, dat
         sleeper.kill()
         await sleeper.wait()
     assert await repository.mark_interrupted(stale_after=HOUR) == 1  # the sleeper is gone now
-    assert await _status(repository, theirs) == ("failed", INTERRUPTED)
+    assert await _status(repository, theirs) == ("interrupted", INTERRUPTED_REASON)
 
 
 async def test_a_run_of_a_dead_process_on_this_host_is_failed_at_once(
@@ -116,8 +117,10 @@ async def test_a_run_of_a_dead_process_on_this_host_is_failed_at_once(
     assert await repository.mark_interrupted(stale_after=HOUR) == 2  # the heartbeats are seconds old
     for run_id in (dead, reused):
         run = await detail(repository, run_id)
-        assert (run.status, run.error) == ("failed", INTERRUPTED) and run.finished_at is not None
-    assert [(v.status, v.error) for v in (await detail(repository, dead)).variations] == [("failed", INTERRUPTED)] * 2
+        assert (run.status, run.error) == ("interrupted", INTERRUPTED_REASON) and run.finished_at is not None
+    assert [(v.status, v.error) for v in (await detail(repository, dead)).variations] == [
+        ("interrupted", INTERRUPTED_REASON)
+    ] * 2
     assert await _status(repository, live) == ("planning", "")
     assert await repository.mark_interrupted(stale_after=HOUR) == 0
 
@@ -135,13 +138,13 @@ async def test_a_run_from_another_host_is_failed_only_once_its_heartbeat_is_stal
 
     assert await repository.mark_interrupted(stale_after=HOUR) == 2
     assert await _status(repository, fresh) == ("planning", "")
-    assert await _status(repository, stale) == ("failed", INTERRUPTED)
-    assert await _status(repository, legacy) == ("failed", INTERRUPTED)
+    assert await _status(repository, stale) == ("interrupted", INTERRUPTED_REASON)
+    assert await _status(repository, legacy) == ("interrupted", INTERRUPTED_REASON)
     assert await repository.mark_interrupted(stale_after=timedelta(seconds=30)) == 1  # a shorter threshold
 
 
 async def test_a_live_run_in_another_process_survives_recovery_and_is_failed_once_killed(database_url: str) -> None:
-    repository = await open_repository(database_url)
+    repository = await open_repository(DatabaseConfig.parse(database_url))
     try:
         async with hung_run(database_url) as (process, run_id):
             assert await repository.mark_interrupted(stale_after=HOUR) == 0
@@ -151,7 +154,7 @@ async def test_a_live_run_in_another_process_survives_recovery_and_is_failed_onc
             process.kill()
             await process.wait()
             assert await repository.mark_interrupted(stale_after=HOUR) == 1
-        assert await _status(repository, run_id) == ("failed", INTERRUPTED)
+        assert await _status(repository, run_id) == ("interrupted", INTERRUPTED_REASON)
     finally:
         await repository.aclose()
 
@@ -169,7 +172,7 @@ async def test_old_processed_events_are_pruned(repository: Repository, database_
 
 
 async def test_copybot_run_recovers_a_dead_processs_run_but_not_a_live_ones(database_url: str, tmp_path: Path) -> None:
-    repository = await open_repository(database_url)
+    repository = await open_repository(DatabaseConfig.parse(database_url))
     try:
         live = await repository.start_run(CopyRequest("bottle"), SLACK)  # run by this test process, alive
         dead = await repository.start_run(CopyRequest("lamp"), SLACK)
@@ -192,7 +195,7 @@ async def test_copybot_run_recovers_a_dead_processs_run_but_not_a_live_ones(data
             _, err = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 0, err.decode()
         assert "marked 1 interrupted run(s) as failed" in err.decode()
-        assert await _status(repository, dead) == ("failed", INTERRUPTED)
+        assert await _status(repository, dead) == ("interrupted", INTERRUPTED_REASON)
         assert await _status(repository, live) == ("planning", "")
         newest = (await repository.recent_runs(None, limit=1)).runs[0]
         assert (newest.product, newest.status) == ("solar lantern", "done")

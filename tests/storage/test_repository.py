@@ -9,27 +9,34 @@ from datetime import timedelta
 import pytest
 
 from bot.errors import StorageError
-from bot.service import Origin
+from bot.services import MessageRef, Origin, RunDetail, RunSource
 from bot.workflow import CopyRequest, LLMCall, Plan, RunFinished, Subtask, Usage, Variation
-from storage import INTERRUPTED, Repository, RunDetail
-from storage.pricing import estimate_cost
+from bot.workflow.llm import prices
+from bot.workflow.types import INTERRUPTED_REASON, Role, RunStatus
+from storage import Repository
 
-SLACK = Origin("slack", team_id="T1", channel_id="C1", user_id="U1", user_name="ana")
+SLACK = Origin(RunSource.SLACK, team_id="T1", channel_id="C1", user_id="U1", user_name="ana")
 SUBTASKS = (Subtask(1, "benefit-led", "Lead with benefits."), Subtask(2, "technical", "Specs first."))
 
 
+USAGE = Usage(input_tokens=1000, output_tokens=200, cache_read_input_tokens=30, cache_creation_input_tokens=40)
+
+
 def call(position: int | None, *, model: str = "claude-haiku-4-5", provider: str = "anthropic") -> LLMCall:
+    """A stored call; its cost as the workflow estimates it (Anthropic's price table; a local model is free)."""
+    price = prices.FREE if provider == "local" else prices.lookup(prices.PER_MILLION, model)
     return LLMCall(
-        role="orchestrator" if position is None else "worker",
+        role=Role.ORCHESTRATOR if position is None else Role.WORKER,
         prompt_name="orchestrator" if position is None else "worker",
         prompt_sha256="ab" * 32,
         provider=provider,
         model=model,
-        usage=Usage(input_tokens=1000, output_tokens=200, cache_read_input_tokens=30, cache_creation_input_tokens=40),
+        usage=USAGE,
         duration_ms=1234,
         stop_reason="end_turn",
         request_id=f"req-{position}",
         position=position,
+        cost_usd=None if price is None else price.cost(USAGE),
     )
 
 
@@ -50,7 +57,7 @@ async def test_a_run_is_stored_even_when_a_variation_arrives_before_its_plan(rep
     await repository.record_variation_failed(run_id, SUBTASKS[1], "timed out", None)
     await repository.record_plan(run_id, Plan("The analysis.", SUBTASKS))  # after both variations
     await repository.record_llm_call(run_id, call(None))
-    await repository.finish_run(run_id, RunFinished("partial", "", 1, 1, 900))
+    await repository.finish_run(run_id, RunFinished(RunStatus.PARTIAL, "", 1, 1, 900))
 
     run = await detail(repository, run_id)
     assert (run.status, run.analysis, run.features, run.user_name) == (
@@ -82,7 +89,7 @@ async def test_token_totals_and_cost_are_summed_and_an_unknown_model_makes_the_c
         await repository.record_llm_call(priced, call(position))
     run = await detail(repository, priced)
     assert (run.input_tokens, run.output_tokens, run.cache_read_tokens, run.cache_write_tokens) == (2000, 400, 60, 80)
-    expected = 2 * estimate_cost("anthropic", "claude-haiku-4-5", call(1).usage)  # type: ignore[operator]
+    expected = 2 * call(1).cost_usd  # type: ignore[operator]
     assert run.estimated_cost_usd == pytest.approx(expected)
     assert expected == pytest.approx(2 * (1000 * 1 + 200 * 5 + 40 * 1.25 + 30 * 0.1) / 1e6)
 
@@ -152,8 +159,8 @@ async def test_variation_is_found_by_its_slack_message(repository: Repository) -
     run_id = await _run_with_variations(repository)
     await repository.set_slack_thread(run_id, "C1", "100.1")
     await repository.set_variation_message(run_id, 2, "100.3")
-    assert await repository.find_variation_by_message("C1", "100.3") == (run_id, 2)
-    assert await repository.find_variation_by_message("C1", "100.3", team_id="T1") == (run_id, 2)
+    assert await repository.find_variation_by_message("C1", "100.3") == MessageRef(run_id, 2)
+    assert await repository.find_variation_by_message("C1", "100.3", team_id="T1") == MessageRef(run_id, 2)
     assert await repository.find_variation_by_message("C1", "100.3", team_id="T2") is None
     assert await repository.find_variation_by_message("C1", "100.1") is None  # the thread parent is no variation
     assert await repository.find_variation_by_message("C9", "100.3") is None
@@ -201,7 +208,7 @@ async def test_history_is_scoped_searched_and_paged_by_cursor(repository: Reposi
 
 async def test_mark_interrupted_fails_unfinished_runs_only(repository: Repository) -> None:
     finished = await _run_with_variations(repository)
-    await repository.finish_run(finished, RunFinished("done"))
+    await repository.finish_run(finished, RunFinished(RunStatus.DONE))
     planning = await repository.start_run(CopyRequest("bottle"), SLACK)
     writing = await _run_with_variations(repository)
     await repository.record_variation_done(writing, Variation(SUBTASKS[0], "copy", False, call(1)))
@@ -213,6 +220,6 @@ async def test_mark_interrupted_fails_unfinished_runs_only(repository: Repositor
     assert (await detail(repository, finished)).status == "done"
     for run_id in (planning, writing):
         run = await detail(repository, run_id)
-        assert (run.status, run.error) == ("failed", INTERRUPTED)
+        assert (run.status, run.error) == ("interrupted", INTERRUPTED_REASON)
     variations = (await detail(repository, writing)).variations
-    assert [(v.status, v.error) for v in variations] == [("done", ""), ("failed", INTERRUPTED)]
+    assert [(v.status, v.error) for v in variations] == [("done", ""), ("interrupted", INTERRUPTED_REASON)]

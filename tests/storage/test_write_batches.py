@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import StorageError
 from bot.workflow import CopyRequest, Plan, RunFinished, Variation
-from storage import Repository, open_repository
+from storage import DatabaseConfig, Repository, open_repository
 from tests.storage.test_repository import SLACK, SUBTASKS, call, detail
 
 
@@ -54,7 +54,7 @@ async def test_many_concurrent_runs_written_together_are_each_complete(repositor
 
 
 async def test_writing_to_a_closed_sqlite_database_says_so(sqlite_url: str) -> None:
-    repository = await open_repository(sqlite_url)
+    repository = await open_repository(DatabaseConfig.parse(sqlite_url))
     await repository.aclose()
     with pytest.raises(StorageError, match="closed"):
         await repository.start_run(CopyRequest("bottle"), SLACK)

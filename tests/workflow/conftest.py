@@ -9,8 +9,9 @@ import pytest
 
 from bot.workflow import Workflow, WorkflowConfig
 from bot.workflow.llm.anthropic import AnthropicLLM
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.workflow.support import ORCHESTRATOR, WORKER, NonStreaming
+from tests.support.anthropic_api import FakeAnthropic
+from tests.support.plans import ORCHESTRATOR, WORKER
+from tests.support.scripted import NonStreaming
 
 MakeWorkflow = Callable[..., Workflow]
 

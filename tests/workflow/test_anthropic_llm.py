@@ -7,13 +7,13 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 
+from bot.app import App
 from bot.config import Settings
 from bot.errors import ConfigError, LLMError
 from bot.workflow.llm.anthropic import AnthropicLLM
 from bot.workflow.llm.base import Prompt
-from bot.workflow.llm.select import create_llm
 from bot.workflow.types import Usage
-from tests.fakes.anthropic_api import FakeAnthropic, Reply, tokens
+from tests.support.anthropic_api import FakeAnthropic, Reply, tokens
 
 PROMPT = Prompt(role="worker", name="worker", text="Write one line about kettles.", sha256="0" * 64)
 MakeLLM = Callable[..., AnthropicLLM]
@@ -142,9 +142,10 @@ async def test_the_fake_accepts_either_auth_header(fake: FakeAnthropic, headers:
         assert response.headers["request-id"] == fake.requests[0].request_id
 
 
-def test_a_missing_api_key_is_a_config_error_naming_the_variable() -> None:
+async def test_a_missing_api_key_is_a_config_error_naming_the_variable() -> None:
     with pytest.raises(ConfigError) as caught:
         AnthropicLLM(api_key="")
     assert "ANTHROPIC_API_KEY" in caught.value.message and "ANTHROPIC_API_KEY" in caught.value.hint
-    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
-        create_llm(Settings.from_env({"COPYBOT_LLM": "anthropic"}))
+    async with App.open(Settings.from_env({"COPYBOT_LLM": "anthropic"})) as app:
+        with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
+            app.llm()

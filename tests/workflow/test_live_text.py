@@ -7,6 +7,7 @@ from itertools import pairwise
 
 import pytest
 
+from bot.app import workflow_config
 from bot.config import Settings
 from bot.workflow import (
     CopyRequest,
@@ -15,12 +16,11 @@ from bot.workflow import (
     VariationStarted,
     VariationText,
     Workflow,
-    WorkflowConfig,
 )
 from bot.workflow.live import preview
-from tests.fakes.anthropic_api import FakeAnthropic, Recorded, Reply, tokens
+from tests.support.anthropic_api import FakeAnthropic, Recorded, Reply, tokens
+from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply, style_of
 from tests.workflow.conftest import MakeWorkflow
-from tests.workflow.support import ORCHESTRATOR, WORKER, plan_reply, style_of
 
 REQUEST = CopyRequest(product="eco-friendly water bottle", max_variations=2)
 SLOW_COPY = "Light as air & tough as <b>nails</b>: the bottle that keeps up with every trail you take. " * 2
@@ -91,8 +91,8 @@ async def test_live_text_needs_a_provider_that_streams(fake: FakeAnthropic, make
 
 
 def test_the_setting_switches_live_text_on() -> None:
-    assert WorkflowConfig.from_settings(Settings.from_env({"COPYBOT_LIVE_TEXT": "on"})).live_text
-    assert not WorkflowConfig.from_settings(Settings.from_env({})).live_text
+    assert workflow_config(Settings.from_env({"COPYBOT_LIVE_TEXT": "on"}), ("o", "w")).live_text
+    assert not workflow_config(Settings.from_env({}), ("o", "w")).live_text
 
 
 @pytest.mark.parametrize(

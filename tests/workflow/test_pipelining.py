@@ -9,18 +9,10 @@ from bot.workflow import (
     VariationDone,
     VariationStarted,
 )
-from tests.fakes.anthropic_api import FakeAnthropic, Reply, tokens
+from tests.support.anthropic_api import FakeAnthropic, Reply, tokens
+from tests.support.events import assert_event_order, collect, finished, of
+from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply, script_workers, style_of, task_close_times
 from tests.workflow.conftest import MakeWorkflow
-from tests.workflow.events import assert_event_order, finished, of
-from tests.workflow.support import (
-    ORCHESTRATOR,
-    WORKER,
-    collect,
-    plan_reply,
-    script_workers,
-    style_of,
-    task_close_times,
-)
 from tests.workflow.test_workflow_http import REQUEST
 
 

@@ -14,17 +14,10 @@ from bot.workflow import (
     VariationFailed,
     VariationStarted,
 )
-from tests.fakes.anthropic_api import FakeAnthropic, Recorded, Reply, max_overlap, tag_text, tokens
+from tests.support.anthropic_api import FakeAnthropic, Recorded, Reply, max_overlap, tag_text, tokens
+from tests.support.events import assert_event_order, collect, finished, of
+from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply, script_workers, style_of
 from tests.workflow.conftest import MakeWorkflow
-from tests.workflow.events import assert_event_order, finished, of
-from tests.workflow.support import (
-    ORCHESTRATOR,
-    WORKER,
-    collect,
-    plan_reply,
-    script_workers,
-    style_of,
-)
 
 REQUEST = CopyRequest(product="eco-friendly water bottle", audience="hikers", features=("insulated",))
 

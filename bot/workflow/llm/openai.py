@@ -19,9 +19,9 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Settings
 from bot.errors import ConfigError, LLMError
-from bot.workflow.llm.base import Completion, Prompt, TextSink
+from bot.workflow.llm.base import Capabilities, Completion, Price, Prompt, TextSink
+from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -45,7 +45,7 @@ class OpenAICompatibleLLM:
     """LLM protocol on an OpenAI-compatible `/chat/completions` endpoint."""
 
     provider = "openai"
-    can_stream = True
+    capabilities = Capabilities(streams=True)
 
     def __init__(
         self,
@@ -70,16 +70,19 @@ class OpenAICompatibleLLM:
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OpenAICompatibleLLM:
+    def from_config(cls, config: ProviderConfig) -> OpenAICompatibleLLM:
         return cls(
-            base_url=settings.openai_base_url,
-            api_key=settings.openai_api_key,
-            max_retries=settings.llm_max_retries,
-            timeout_s=max(settings.orchestrator_timeout_s, settings.worker_timeout_s),
+            base_url=config.get("OPENAI_BASE_URL"),
+            api_key=config.get("OPENAI_API_KEY"),
+            max_retries=config.max_retries,
+            timeout_s=config.timeout_s,
         )
 
     def describe(self, model: str) -> str:
         return model
+
+    def price(self, model: str) -> Price | None:
+        return None  # a server of your own: copybot cannot know what it costs
 
     async def complete(
         self, prompt: Prompt, *, model: str, max_tokens: int, on_text: TextSink | None = None

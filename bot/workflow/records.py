@@ -1,32 +1,40 @@
-"""Plain frozen values the repository returns: no ORM object ever leaves storage/."""
+"""Stored runs as plain frozen values: what storage returns and the application's read models show.
+
+They are domain values (no ORM object ever leaves storage/): storage builds
+them, the application services hand them to the adapters (history, Slack).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from enum import StrEnum
 
-RunSource = Literal["slack", "cli"]
-RunState = Literal["planning", "writing", "done", "partial", "failed"]
-VariationState = Literal["writing", "done", "failed"]
-
-INTERRUPTED = "interrupted"
-"""The error of a run (and its unfinished variations) that a crash or shutdown cut short."""
+from bot.workflow.types import RunStatus, VariationStatus
 
 
-class RunOrigin(Protocol):
-    """Where a run comes from (bot.service.Origin is one)."""
+class RunSource(StrEnum):
+    SLACK = "slack"
+    CLI = "cli"
 
-    @property
-    def source(self) -> RunSource: ...
-    @property
-    def team_id(self) -> str: ...
-    @property
-    def channel_id(self) -> str: ...
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def user_name(self) -> str: ...
+
+@dataclass(frozen=True)
+class Origin:
+    """Who asked, and from where; stored with the run."""
+
+    source: RunSource
+    team_id: str = ""
+    channel_id: str = ""
+    user_id: str = ""
+    user_name: str = ""
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """The variation a Slack message shows."""
+
+    run_id: int
+    position: int
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class VariationRecord:
     type: str
     description: str
     text: str
-    status: VariationState
+    status: VariationStatus
     error: str
     truncated: bool
     slack_ts: str
@@ -91,7 +99,7 @@ class RunSummary:
     user_id: str
     user_name: str
     product: str
-    status: RunState
+    status: RunStatus
     error: str
     slack_channel: str
     slack_thread_ts: str
@@ -128,7 +136,7 @@ class RunDetail:
     features: tuple[str, ...]
     tone: str
     max_variations: int
-    status: RunState
+    status: RunStatus
     analysis: str
     error: str
     slack_channel: str

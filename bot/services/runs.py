@@ -18,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import aclosing, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal, Protocol, assert_never
+from typing import TYPE_CHECKING, Protocol, assert_never
 
 from bot.errors import describe
 from bot.workflow import (
@@ -39,7 +39,11 @@ from bot.workflow import (
     Workflow,
     WorkflowConfig,
 )
-from storage import INTERRUPTED, Repository
+from bot.workflow.records import Origin
+from bot.workflow.types import INTERRUPTED_REASON, LLMCall
+
+if TYPE_CHECKING:
+    from storage import Repository
 
 log = logging.getLogger(__name__)
 RECOVERY_INTERVAL_S = 300.0
@@ -55,17 +59,6 @@ def stale_after(config: WorkflowConfig) -> timedelta:
     for retry delays, slow sinks and a busy database.
     """
     return timedelta(seconds=config.orchestrator_timeout_s + 2 * config.worker_timeout_s) + STALE_MARGIN
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Who asked, and from where; stored with the run."""
-
-    source: Literal["slack", "cli"]
-    team_id: str = ""
-    channel_id: str = ""
-    user_id: str = ""
-    user_name: str = ""
 
 
 class RunSink(Protocol):
@@ -92,12 +85,10 @@ class CopyService:
         """Run `request` to the end; the outcome's status is the stored one."""
         run_id = await self.repository.start_run(request, origin)
         finished: RunFinished | None = None
-        abandoned: list[Event] = []
+        run = self.workflow.run(request)
         try:
-            # Workflow.run is an async generator: closing it when we stop early cancels its workers.
-            stream = self.workflow.run(request, abandoned=abandoned)
-            async with aclosing(stream) as events:
-                async for event in events:
+            async with run:  # leaving it early (an error, a cancellation) cancels the run's model calls
+                async for event in run:
                     await self._store(run_id, event)
                     if isinstance(event, RunFinished):
                         finished = event
@@ -105,17 +96,25 @@ class CopyService:
             if finished is None:
                 raise RuntimeError("the workflow stopped without finishing the run")
         except asyncio.CancelledError:  # shutdown: keep what the run had in flight, then say it was interrupted
-            await self._interrupted(run_id, abandoned, sinks)
+            await self._interrupted(run_id, run.abandoned_calls, sinks)
             raise
         except Exception as exc:
             log.exception("run %d failed unexpectedly", run_id)
-            finished = RunFinished("failed", describe(exc))
+            finished = RunFinished(RunStatus.FAILED, describe(exc))
             await self._finish_after_error(run_id, finished)
             await self._deliver(run_id, finished, sinks)
         return RunOutcome(run_id, finished.status, finished.error)
 
+    async def attach_thread(self, run_id: int, channel: str, ts: str) -> None:
+        """The run's Slack thread parent was posted as message `ts` in `channel`."""
+        await self.repository.set_slack_thread(run_id, channel, ts)
+
+    async def attach_message(self, run_id: int, position: int, ts: str) -> None:
+        """Variation `position` of the run was posted as message `ts` (reactions on it are votes)."""
+        await self.repository.set_variation_message(run_id, position, ts)
+
     async def recover_interrupted(self) -> int:
-        """Mark runs a crash left in planning/writing as failed "interrupted"; returns how many.
+        """Mark runs a crash left in planning/writing as interrupted; returns how many.
 
         Only runs whose process is gone or that have been silent past `stale_after` are marked: runs that
         other live processes are executing on the same database are left alone. Slack event ids older than
@@ -168,14 +167,13 @@ class CopyService:
             case _:
                 assert_never(event)
 
-    async def _interrupted(self, run_id: int, abandoned: list[Event], sinks: Sequence[RunSink]) -> None:
+    async def _interrupted(self, run_id: int, abandoned: Sequence[LLMCall], sinks: Sequence[RunSink]) -> None:
         """The task running this run was cancelled: store the calls it had in flight, mark it interrupted and
         tell the sinks (the Slack thread says so instead of looking in progress forever)."""
-        finished = RunFinished("failed", INTERRUPTED)
+        finished = RunFinished(RunStatus.INTERRUPTED, INTERRUPTED_REASON)
         try:
-            for event in abandoned:
-                if isinstance(event, CallRecorded):
-                    await self.repository.record_llm_call(run_id, event.call)
+            for call in abandoned:
+                await self.repository.record_llm_call(run_id, call)
         except Exception:
             log.exception("run %d: the calls in flight when it was interrupted could not be stored", run_id)
         await self._finish_after_error(run_id, finished)

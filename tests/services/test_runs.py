@@ -6,26 +6,29 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 
-from bot.service import PROCESSED_EVENTS_KEPT, CopyService, Origin, RunOutcome, stale_after
+from bot.services import CopyService, Origin, RunOutcome, RunSource
+from bot.services.runs import PROCESSED_EVENTS_KEPT, stale_after
 from bot.workflow import AnalysisReady, CopyRequest, Event, RunFinished, Workflow
-from storage import INTERRUPTED, Repository, open_repository
+from bot.workflow.types import INTERRUPTED_REASON, RunStatus
+from storage import DatabaseConfig, Repository, open_repository
 from storage.tables import ProcessedEvent, Run
 from tests.storage.backends import database_url_fixture
 from tests.storage.conftest import repository_fixture
-from tests.storage.fake_llm import ORCHESTRATOR_MODEL, REQUEST, FakeLLM, workflow
 from tests.storage.hung_run import hung_run
 from tests.storage.test_recovery import behind_the_back
+from tests.support.plans import ANALYSIS
+from tests.support.scripted import PRICED_ORCHESTRATOR, REQUEST, ScriptedLLM, workflow
 
 __all__ = ["database_url_fixture", "repository_fixture"]
 
-CLI = Origin("cli", user_name="ana")
+CLI = Origin(RunSource.CLI, user_name="ana")
 
 
 class RecordingSink:
@@ -47,7 +50,7 @@ async def test_the_run_is_stored_before_the_first_model_call(repository: Reposit
     async def check_stored() -> None:
         seen.extend((run.status, run.product) for run in (await repository.recent_runs(None)).runs)
 
-    llm = FakeLLM(before_first_call=check_stored)
+    llm = ScriptedLLM(before_first_call=check_stored)
     outcome = await CopyService(workflow(llm), repository).run(REQUEST, CLI)
     assert seen == [("planning", "eco-friendly water bottle")]
     assert outcome.status == "done"
@@ -57,7 +60,7 @@ async def test_every_event_is_stored_and_passed_to_every_sink_even_when_one_sink
     repository: Repository, caplog: pytest.LogCaptureFixture
 ) -> None:
     sink = RecordingSink()
-    llm = FakeLLM(failing=frozenset({"technical"}))
+    llm = ScriptedLLM(failing=frozenset({"technical"}))
     outcome = await CopyService(workflow(llm), repository).run(REQUEST, CLI, [BrokenSink(), sink])
 
     last = sink.events[-1][1]
@@ -72,15 +75,15 @@ async def test_every_event_is_stored_and_passed_to_every_sink_even_when_one_sink
     assert (run.status, run.error, run.analysis, run.source, run.user_name, run.tone) == (
         "partial",
         last.error,
-        "Fake analysis of the request.",
+        ANALYSIS,
         "cli",
         "ana",
         "warm",
     )
     assert [(v.type, v.status, v.text) for v in run.variations] == [
-        ("benefit-led", "done", "benefit-led copy"),
+        ("benefit-led", "done", "Copy in the benefit-led style."),
         ("technical", "failed", ""),
-        ("playful", "done", "playful copy"),
+        ("playful", "done", "Copy in the playful style."),
     ]
     assert "fake failure writing technical" in run.variations[1].error
     assert sorted((c.role, c.position) for c in run.calls if c.position) == [
@@ -88,26 +91,41 @@ async def test_every_event_is_stored_and_passed_to_every_sink_even_when_one_sink
         ("worker", 2),
         ("worker", 3),
     ]
-    assert [c.model for c in run.calls if c.role == "orchestrator"] == [ORCHESTRATOR_MODEL]
+    assert [c.model for c in run.calls if c.role == "orchestrator"] == [PRICED_ORCHESTRATOR]
     assert len(run.calls) == 4  # the failed call is stored too, and used no tokens
     assert run.input_tokens == 3 * 100 and run.estimated_cost_usd is not None and run.estimated_cost_usd > 0
 
 
-class BrokenWorkflow(Workflow):
-    async def run(self, request: CopyRequest, *, abandoned: list[Event] | None = None) -> AsyncGenerator[Event, None]:
+class BrokenRun:
+    """A run whose workflow raises after its first event (a bug, a disk on fire)."""
+
+    abandoned_calls = ()
+
+    async def __aenter__(self) -> BrokenRun:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
         yield AnalysisReady("")
         raise RuntimeError("disk on fire")
 
 
+class BrokenWorkflow(Workflow):
+    def run(self, request: CopyRequest) -> BrokenRun:  # type: ignore[override]
+        return BrokenRun()
+
+
 async def test_a_workflow_that_raises_leaves_a_failed_run_with_the_reason(repository: Repository) -> None:
     sink = RecordingSink()
-    outcome = await CopyService(BrokenWorkflow(FakeLLM(), workflow(FakeLLM()).config), repository).run(
+    outcome = await CopyService(BrokenWorkflow(ScriptedLLM(), workflow(ScriptedLLM()).config), repository).run(
         REQUEST, CLI, [sink]
     )
     assert outcome.status == "failed" and "disk on fire" in outcome.error
     run = await repository.run_detail(outcome.run_id)
     assert run is not None and (run.status, run.error) == ("failed", outcome.error)
-    assert sink.events[-1] == (outcome.run_id, RunFinished("failed", outcome.error))
+    assert sink.events[-1] == (outcome.run_id, RunFinished(RunStatus.FAILED, outcome.error))
 
 
 class PlanStorageFails:
@@ -124,7 +142,7 @@ class PlanStorageFails:
 
 
 async def test_a_storage_failure_fails_the_run_and_stops_its_workers(repository: Repository) -> None:
-    llm = FakeLLM(gate=asyncio.Event())  # workers wait forever unless stopped
+    llm = ScriptedLLM(gate=asyncio.Event())  # workers wait forever unless stopped
     service = CopyService(workflow(llm), PlanStorageFails(repository))  # type: ignore[arg-type]
     outcome = await asyncio.wait_for(service.run(REQUEST, CLI), 10)
     assert (outcome.status, outcome.error) == ("failed", "Unexpected error: RuntimeError: disk full")
@@ -135,19 +153,19 @@ async def test_a_storage_failure_fails_the_run_and_stops_its_workers(repository:
 
 
 async def test_a_cancelled_run_keeps_its_calls_in_flight_and_tells_the_sinks(repository: Repository) -> None:
-    llm = FakeLLM(gate=asyncio.Event())  # workers wait until cancelled, as at a shutdown
+    llm = ScriptedLLM(gate=asyncio.Event())  # workers wait until cancelled, as at a shutdown
     sink = RecordingSink()
     task = asyncio.create_task(CopyService(workflow(llm), repository).run(REQUEST, CLI, [sink]))
-    while len(llm.calls) < 4:  # noqa: ASYNC110 - polls the fake: the plan, then three workers in flight
+    while len(llm.prompts) < 4:  # noqa: ASYNC110 - polls the fake: the plan, then three workers in flight
         await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
 
     run_id = sink.events[0][0]
-    assert sink.events[-1] == (run_id, RunFinished("failed", INTERRUPTED))
+    assert sink.events[-1] == (run_id, RunFinished(RunStatus.INTERRUPTED, INTERRUPTED_REASON))
     run = await repository.run_detail(run_id)
-    assert run is not None and (run.status, run.error) == ("failed", INTERRUPTED)
+    assert run is not None and (run.status, run.error) == ("interrupted", INTERRUPTED_REASON)
     assert (
         sorted((c.role, "interrupted" in c.error) for c in run.calls)
         == [("orchestrator", False)] + [("worker", True)] * 3
@@ -157,9 +175,9 @@ async def test_a_cancelled_run_keeps_its_calls_in_flight_and_tells_the_sinks(rep
 
 async def test_a_crash_mid_run_is_recovered_on_restart(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
     async with hung_run(database_url) as (process, run_id):  # another copybot process, mid-run
-        repository = await open_repository(database_url)
+        repository = await open_repository(DatabaseConfig.parse(database_url))
         try:
-            service = CopyService(workflow(FakeLLM()), repository)
+            service = CopyService(workflow(ScriptedLLM()), repository)
             assert await service.recover_interrupted() == 0  # its process is alive: the run is left alone
             process.kill()  # the crash
             await process.wait()
@@ -171,9 +189,9 @@ async def test_a_crash_mid_run_is_recovered_on_restart(database_url: str, caplog
             assert "1 interrupted run" in caplog.text
             run = await repository.run_detail(run_id)
             assert run is not None
-            assert (run.status, run.error, run.analysis) == ("failed", INTERRUPTED, "Fake analysis of the request.")
+            assert (run.status, run.error, run.analysis) == ("interrupted", INTERRUPTED_REASON, ANALYSIS)
             assert [(v.position, v.status, v.error) for v in run.variations] == [
-                (p, "failed", INTERRUPTED) for p in (1, 2, 3)
+                (p, "interrupted", INTERRUPTED_REASON) for p in (1, 2, 3)
             ]
             assert await service.recover_interrupted() == 0
             outcome = await service.run(REQUEST, CLI)  # the restarted service works normally
@@ -183,7 +201,7 @@ async def test_a_crash_mid_run_is_recovered_on_restart(database_url: str, caplog
 
 
 def test_the_stale_threshold_outlasts_the_longest_silence_of_a_live_run() -> None:
-    config = workflow(FakeLLM()).config
+    config = workflow(ScriptedLLM()).config
     slowest = timedelta(seconds=config.orchestrator_timeout_s + config.worker_timeout_s)
     assert stale_after(config) > slowest
     assert stale_after(replace(config, worker_timeout_s=600)) > timedelta(seconds=1200)
@@ -193,7 +211,7 @@ async def test_recovery_also_prunes_old_event_ids(repository: Repository, databa
     assert await repository.mark_event_processed("Ev-old")
     week_ago = datetime.now(UTC) - PROCESSED_EVENTS_KEPT - timedelta(minutes=1)
     await behind_the_back(database_url, update(ProcessedEvent).values(created_at=week_ago))
-    assert await CopyService(workflow(FakeLLM()), repository).recover_interrupted() == 0
+    assert await CopyService(workflow(ScriptedLLM()), repository).recover_interrupted() == 0
     assert await repository.mark_event_processed("Ev-old")  # forgotten
 
 
@@ -223,13 +241,13 @@ async def test_serve_recovers_on_start_and_then_periodically(repository: Reposit
     mine = await repository.start_run(REQUEST, CLI)  # this live process runs it: never marked
     await _set_runner(database_url, at_start, previous_boot)
     rounds = RecoveryRounds(repository)
-    service = CopyService(workflow(FakeLLM()), rounds)  # type: ignore[arg-type]
+    service = CopyService(workflow(ScriptedLLM()), rounds)  # type: ignore[arg-type]
     async with service.recovering(every_s=0.05):
-        assert (rounds.rounds, await _status(repository, at_start)) == (1, "failed")
+        assert (rounds.rounds, await _status(repository, at_start)) == (1, "interrupted")
         assert await _status(repository, later) == "planning"
         await _set_runner(database_url, later, previous_boot)
         await asyncio.wait_for(rounds.marked_later.wait(), 10)
-    assert await _status(repository, later) == "failed"
+    assert await _status(repository, later) == "interrupted"
     assert await _status(repository, mine) == "planning"
     stopped_at = rounds.rounds
     await asyncio.sleep(0.2)

@@ -1,13 +1,28 @@
-"""Assertions on a run's events, shared by the workflow tests."""
+"""A run's events: collecting them, picking them by kind, and asserting their documented order."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TypeVar
 
-from bot.workflow import AnalysisReady, Event, PlanReady, RunFinished, VariationDone, VariationFailed, VariationStarted
+from bot.workflow import (
+    AnalysisReady,
+    CopyRequest,
+    Event,
+    PlanReady,
+    RunFinished,
+    VariationDone,
+    VariationFailed,
+    VariationStarted,
+    Workflow,
+)
 
 E = TypeVar("E")
+
+
+async def collect(workflow: Workflow, request: CopyRequest) -> list[Event]:
+    """Every event of one run of `request`, in order."""
+    return [event async for event in workflow.run(request)]
 
 
 def of(events: Sequence[Event], kind: type[E]) -> list[E]:

@@ -1,0 +1,157 @@
+"""The composition root: the ONE place that builds, per command, the provider, the workflow, storage and the
+application services, and closes them in reverse order.
+
+    async with App.open(settings) as app:
+        services = await app.services()      # provider, workflow, storage, services: built once, on demand
+
+Everything is built at the first request for it, so `copybot history` never loads a model SDK and `copybot run`
+never loads Slack. Tests and benchmarks pass their own provider registry (`providers=`) instead of patching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.services import CopyService, HistoryService, Services, VoteService
+from bot.workflow import Workflow, WorkflowConfig
+from bot.workflow.llm.base import LLM
+from bot.workflow.llm.registry import ProviderConfig, ProviderSpec, choose
+
+if TYPE_CHECKING:
+    from storage import DatabaseConfig, Repository
+
+
+def provider_config(settings: Settings) -> ProviderConfig:
+    return ProviderConfig(
+        max_retries=settings.llm_max_retries,
+        timeout_s=max(settings.orchestrator_timeout_s, settings.worker_timeout_s),
+        env=settings.env,
+    )
+
+
+def resolve_models(settings: Settings, spec: ProviderSpec) -> tuple[str, str]:
+    """(orchestrator, worker): COPYBOT_ORCHESTRATOR_MODEL / COPYBOT_WORKER_MODEL, else the provider's defaults."""
+    defaults = spec.default_models
+    orchestrator = settings.orchestrator_model or (defaults[0] if defaults else "")
+    worker = settings.worker_model or (defaults[1] if defaults else "")
+    if not (orchestrator and worker):
+        raise ConfigError(
+            f"COPYBOT_LLM={spec.name} needs the models to use: COPYBOT_ORCHESTRATOR_MODEL and COPYBOT_WORKER_MODEL "
+            "are not both set.",
+            hint="Set both to models your server serves (they may be the same), e.g. COPYBOT_ORCHESTRATOR_MODEL="
+            "llama3.2 COPYBOT_WORKER_MODEL=llama3.2.",
+        )
+    return orchestrator, worker
+
+
+def workflow_config(settings: Settings, models: tuple[str, str]) -> WorkflowConfig:
+    return WorkflowConfig(
+        orchestrator_model=models[0],
+        worker_model=models[1],
+        max_concurrency=settings.max_concurrency,
+        orchestrator_timeout_s=settings.orchestrator_timeout_s,
+        worker_timeout_s=settings.worker_timeout_s,
+        orchestrator_max_tokens=settings.orchestrator_max_tokens,
+        worker_max_tokens=settings.worker_max_tokens,
+        live_text=settings.live_text,
+    )
+
+
+class App:
+    """One command's object graph. Use `App.open(settings)`; parts are built when first asked for."""
+
+    def __init__(
+        self, settings: Settings, stack: AsyncExitStack, providers: Mapping[str, ProviderSpec] | None = None
+    ) -> None:
+        self.settings = settings
+        self._stack = stack
+        self._providers = providers
+        self._spec: ProviderSpec | None = None
+        self._llm: LLM | None = None
+        self._workflow: Workflow | None = None
+        self._database: DatabaseConfig | None = None
+        self._repository: Repository | None = None
+        self._services: Services | None = None
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, settings: Settings, *, providers: Mapping[str, ProviderSpec] | None = None
+    ) -> AsyncIterator[App]:
+        async with AsyncExitStack() as stack:
+            yield cls(settings, stack, providers)
+
+    @property
+    def spec(self) -> ProviderSpec:
+        """The provider COPYBOT_LLM selects (resolving `auto`); ConfigError / LLMUnavailable when there is none."""
+        if self._spec is None:
+            self._spec = choose(self.settings.llm, provider_config(self.settings), self._providers)
+        return self._spec
+
+    @property
+    def models(self) -> tuple[str, str]:
+        return resolve_models(self.settings, self.spec)
+
+    def llm(self) -> LLM:
+        if self._llm is None:
+            spec, models = self.spec, self.models  # a missing model setting fails before anything is built
+            llm = spec.create(provider_config(self.settings))
+            self._stack.push_async_callback(llm.aclose)
+            self._llm = llm
+            self._workflow = Workflow(llm, workflow_config(self.settings, models))
+        return self._llm
+
+    def workflow(self) -> Workflow:
+        self.llm()
+        assert self._workflow is not None
+        return self._workflow
+
+    @property
+    def database(self) -> DatabaseConfig:
+        """DATABASE_URL, parsed once."""
+        if self._database is None:
+            from storage import DatabaseConfig
+
+            self._database = DatabaseConfig.parse(self.settings.database_url)
+        return self._database
+
+    async def repository(self) -> Repository:
+        if self._repository is None:
+            from storage import open_repository
+
+            repository = await open_repository(self.database)
+            self._stack.push_async_callback(repository.aclose)
+            self._repository = repository
+        return self._repository
+
+    async def history(self) -> HistoryService:
+        """Past runs only: no model is needed (and none is loaded)."""
+        return HistoryService(await self.repository())
+
+    async def services(self) -> Services:
+        """Every service, over the provider and the database (built now if they are not yet)."""
+        if self._services is None:
+            workflow = self.workflow()
+            repository = await self.repository()
+            self._services = Services(
+                runs=CopyService(workflow, repository),
+                votes=VoteService(repository),
+                history=HistoryService(repository),
+            )
+        return self._services
+
+    async def upgrade_schema(self) -> tuple[str | None, str | None]:
+        """Migrate the database to this copybot's schema: (revision before, after)."""
+        from storage import migrate
+
+        return await migrate.upgrade(self.database)
+
+    async def schema(self) -> tuple[str | None, str]:
+        """(the database's revision, this copybot's newest)."""
+        from storage import migrate
+
+        return await migrate.current(self.database), migrate.head()

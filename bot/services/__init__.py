@@ -1,0 +1,52 @@
+"""Application services: the only callers of storage, and the read models the adapters show.
+
+Adapters (bot/slack, bot/console.py, bot/commands) depend on these and on the
+records of bot.workflow.records, never on storage's modules; bot/app.py builds
+them once per command.
+"""
+
+from dataclasses import dataclass
+
+from bot.services.history import HistoryQuery, HistoryService
+from bot.services.runs import CopyService, RunOutcome, RunSink
+from bot.services.votes import VoteService
+from bot.workflow.records import (
+    CallRecord,
+    MessageRef,
+    Origin,
+    RunDetail,
+    RunPage,
+    RunSource,
+    RunSummary,
+    VariationRecord,
+    Vote,
+)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What an adapter (the Slack app) is given: every application service, sharing one provider and database."""
+
+    runs: CopyService
+    votes: VoteService
+    history: HistoryService
+
+
+__all__ = [
+    "CallRecord",
+    "CopyService",
+    "HistoryQuery",
+    "HistoryService",
+    "MessageRef",
+    "Origin",
+    "RunDetail",
+    "RunOutcome",
+    "RunPage",
+    "RunSink",
+    "RunSource",
+    "RunSummary",
+    "Services",
+    "VariationRecord",
+    "Vote",
+    "VoteService",
+]
