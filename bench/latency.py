@@ -33,7 +33,7 @@ from bot.workflow.llm.base import LLM
 from bot.workflow.plan import parse_plan
 from bot.workflow.prompting import orchestrator_prompt, protected_strings, worker_prompt
 from tests.support.anthropic_api import FakeAnthropic, Recorded, Reply, tokens
-from tests.support.plans import ORCHESTRATOR, WORKER, copy_for, style_of, task_close_times
+from tests.support.plans import ORCHESTRATOR, WORKER, copy_for, plan_reply, style_of, task_close_times
 from tests.support.scripted import NonStreaming
 
 STYLES = ("technical", "lifestyle", "story-driven", "playful", "premium")
@@ -44,14 +44,14 @@ ANALYSIS = (
 )
 
 
+DESCRIPTION = (
+    "Write the {type} version: open with the single benefit this reader cares about most, support it with two "
+    "concrete details, and close with a short call to action."
+)
+
+
 def plan_text(styles: tuple[str, ...]) -> str:
-    tasks = "".join(
-        f"<task>\n<type>{style}</type>\n<description>Write the {style} version: open with the single benefit this "
-        f"reader cares about most, support it with two concrete details, and close with a short call to "
-        f"action.</description>\n</task>\n"
-        for style in styles
-    )
-    return f"<analysis>\n{ANALYSIS}\n</analysis>\n<tasks>\n{tasks}</tasks>\n"
+    return plan_reply(styles, ANALYSIS, description=DESCRIPTION)
 
 
 async def sequential(llm: LLM, config: WorkflowConfig, request: CopyRequest) -> None:

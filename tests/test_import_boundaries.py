@@ -88,6 +88,11 @@ def test_each_layer_imports_only_what_it_may(
     assert violations(package, allowed, forbidden) == []
 
 
+def test_benchmarks_use_the_test_support_package_never_test_modules() -> None:
+    used = {name for names in imports("bench").values() for name in names if name.split(".")[0] == "tests"}
+    assert used and all(name.startswith("tests.support.") for name in used), used
+
+
 def test_the_checker_sees_a_violation() -> None:
     """The rules above can fail: storage imports the workflow's types, which the core's rule does not allow."""
     assert violations("storage", ("storage",), ()) != []

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 from bot.workflow.llm.base import TextSink
 from bot.workflow.plan import extract_response
-from bot.workflow.types import Event, Subtask, VariationText
+from bot.workflow.types import Emit, Subtask, VariationText
 
-Emit = Callable[[Event], None]
 _TAG_TAIL = re.compile(r"<\s*/?\s*([a-z]*)(\s[^<>]*)?\Z", re.IGNORECASE)
 
 

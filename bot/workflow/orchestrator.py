@@ -18,10 +18,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from types import TracebackType
 
 from bot.errors import CopybotError, LLMError, PlanError
 from bot.workflow.calls import CallError, elapsed_ms, failure_reason, timed_call
+from bot.workflow.handle import WorkflowRun
 from bot.workflow.live import LiveText
 from bot.workflow.llm.base import LLM
 from bot.workflow.plan import PlanBuilder, PlanScanner, RawTask, extract_response
@@ -31,7 +31,7 @@ from bot.workflow.types import (
     AnalysisReady,
     CallRecorded,
     CopyRequest,
-    Event,
+    Emit,
     LLMCall,
     Plan,
     PlanReady,
@@ -45,7 +45,6 @@ from bot.workflow.types import (
 )
 
 log = logging.getLogger(__name__)
-Emit = Callable[[Event], None]
 
 
 @dataclass(frozen=True)
@@ -82,67 +81,7 @@ class Workflow:
 
     def run(self, request: CopyRequest) -> WorkflowRun:
         """A handle on one run of `request`: iterate it for events; the last is always RunFinished."""
-        return WorkflowRun(self, request)
-
-
-class WorkflowRun:
-    """One run in progress. Iterate it for events as they happen (it starts at the first one); `aclose()` (or
-    leaving `async with`) before the end cancels the run, and `abandoned_calls` then holds the model calls it
-    had in flight, as recorded when they were cut off.
-    """
-
-    def __init__(self, workflow: Workflow, request: CopyRequest) -> None:
-        self._workflow = workflow
-        self._request = request
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._producer: asyncio.Task[None] | None = None
-        self._ended = False
-        self._abandoned: list[LLMCall] = []
-
-    @property
-    def abandoned_calls(self) -> tuple[LLMCall, ...]:
-        return tuple(self._abandoned)
-
-    def __aiter__(self) -> WorkflowRun:
-        return self
-
-    async def __anext__(self) -> Event:
-        if self._ended:
-            raise StopAsyncIteration
-        if self._producer is None:
-            self._producer = asyncio.create_task(self._produce())
-        event = await self._queue.get()
-        if event is None:
-            self._ended = True
-            await self._producer
-            raise StopAsyncIteration
-        return event
-
-    async def _produce(self) -> None:
-        try:
-            await _Run(self._workflow, self._request, self._queue.put_nowait).execute()
-        finally:
-            self._queue.put_nowait(None)
-
-    async def aclose(self) -> None:
-        """Cancel the run if it is still going, keeping the calls it had in flight."""
-        self._ended = True
-        producer = self._producer
-        if producer is None or producer.done():
-            return
-        producer.cancel()
-        await asyncio.gather(producer, return_exceptions=True)
-        while not self._queue.empty():
-            if isinstance(event := self._queue.get_nowait(), CallRecorded):
-                self._abandoned.append(event.call)
-
-    async def __aenter__(self) -> WorkflowRun:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self.aclose()
+        return WorkflowRun(lambda emit: _Run(self, request, emit).execute())
 
 
 class _Run:

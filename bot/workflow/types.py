@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -211,3 +212,6 @@ Event = (
     | CallRecorded
     | RunFinished
 )
+
+Emit = Callable[[Event], None]
+"""Where a run's events go as they happen."""

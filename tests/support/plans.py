@@ -11,11 +11,17 @@ WORKER = "fake-worker"
 ANALYSIS = "The request, analysed."
 
 
-def plan_reply(types: Sequence[str], analysis: str = ANALYSIS, *, one_line: bool = False) -> str:
-    """An orchestrator reply in the seed's format with one task per type ("Write the <type> version ...")."""
+def plan_reply(
+    types: Sequence[str],
+    analysis: str = ANALYSIS,
+    *,
+    one_line: bool = False,
+    description: str = "Write the {type} version of the copy.",
+) -> str:
+    """An orchestrator reply in the seed's format with one task per type (`description` formatted with it)."""
     nl = "" if one_line else "\n"
     tasks = "".join(
-        f"<task>{nl}<type>{t}</type>{nl}<description>Write the {t} version of the copy.</description>{nl}</task>{nl}"
+        f"<task>{nl}<type>{t}</type>{nl}<description>{description.format(type=t)}</description>{nl}</task>{nl}"
         for t in types
     )
     return f"<analysis>{nl}{analysis}{nl}</analysis>{nl}<tasks>{nl}{tasks}</tasks>{nl}"
