@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.services import CopyService, HistoryService, Services, VoteService
+from bot.services import CopyService, HistoryService, RefinementService, Services, VoteService
 from bot.workflow import Workflow, WorkflowConfig
 from bot.workflow.llm.base import LLM
 from bot.workflow.llm.registry import ProviderConfig, ProviderSpec, choose
@@ -141,6 +141,7 @@ class App:
                 runs=CopyService(workflow, repository),
                 votes=VoteService(repository),
                 history=HistoryService(repository),
+                refinements=RefinementService(workflow, repository, max_versions=self.settings.max_refinements),
             )
         return self._services
 

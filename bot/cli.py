@@ -1,4 +1,4 @@
-"""`copybot` command line: run | serve | history | db upgrade.
+"""`copybot` command line: run | serve | refine | another | history | db.
 
 Each command lives in bot/commands/<name>.py with `add_parser(subparsers)` and
 `main(args, settings) -> int`; modules are imported only for the command
@@ -19,6 +19,8 @@ from bot import __version__
 COMMANDS = {
     "run": "Write copy for a product in the terminal.",
     "serve": "Run the Slack bot (HTTP on $PORT, or Socket Mode).",
+    "refine": "Rewrite a variation of a past run as you ask (a new version).",
+    "another": "Write a new take of a variation's style in a past run.",
     "history": "List past runs, or show one in full.",
     "db": "Manage the database schema (upgrade).",
 }

@@ -45,6 +45,7 @@ class Settings:
     worker_max_tokens: int = 1024
     favourite_emoji: tuple[str, ...] = DEFAULT_FAVOURITE_EMOJI
     live_text: bool = False
+    max_refinements: int = 20
     port: int = 3000
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -81,6 +82,7 @@ class Settings:
             llm_max_retries=_integer(env, "COPYBOT_LLM_MAX_RETRIES", 3, low=0, high=10),
             favourite_emoji=emoji or DEFAULT_FAVOURITE_EMOJI,
             live_text=_flag(env, "COPYBOT_LIVE_TEXT"),
+            max_refinements=_integer(env, "COPYBOT_MAX_REFINEMENTS", 20, low=0, high=500),
             port=_integer(env, "PORT", 3000, low=1, high=65535),
             env=MappingProxyType(dict(env)),
         )

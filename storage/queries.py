@@ -8,7 +8,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.workflow.records import CallRecord, MessageRef, RunDetail, RunPage, RunSummary, VariationRecord, Vote
-from bot.workflow.types import VariationStatus
+from bot.workflow.types import VariationKind, VariationStatus
 from storage.tables import CallRow, FavouriteRow, Run, VariationRow
 
 MAX_PAGE = 200
@@ -61,7 +61,8 @@ async def recent_runs(
     favourites: dict[int, tuple[int | None, str | None, int]] = {}
     if ids:
         done = func.sum(case((VariationRow.status == VariationStatus.DONE, 1), else_=0))
-        per_run = select(VariationRow.run_id, func.count(), done).where(VariationRow.run_id.in_(ids))
+        originals = VariationRow.kind == VariationKind.ORIGINAL  # new versions are not counted as planned ones
+        per_run = select(VariationRow.run_id, func.count(), done).where(VariationRow.run_id.in_(ids), originals)
         for run_id, total, done_count in await session.execute(per_run.group_by(VariationRow.run_id)):
             counts[run_id] = (total, int(done_count or 0))
         votes = (
@@ -118,6 +119,15 @@ async def run_detail(session: AsyncSession, run_id: int) -> RunDetail | None:
     values = _columns(run, Run, exclude=set())
     values["features"] = tuple(values["features"])
     return RunDetail(**values, variations=variations, calls=calls)
+
+
+async def find_run_by_thread(session: AsyncSession, team_id: str, channel: str, thread_ts: str) -> int | None:
+    if not (channel and thread_ts):
+        return None
+    statement = select(Run.id).where(
+        Run.slack_channel == channel, Run.slack_thread_ts == thread_ts, Run.team_id == team_id
+    )
+    return (await session.execute(statement.limit(1))).scalar_one_or_none()
 
 
 async def find_variation_by_message(

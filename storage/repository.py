@@ -19,12 +19,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, delete
 
-from bot.errors import StorageError
 from bot.workflow.records import MessageRef, Origin, RunDetail, RunPage
 from bot.workflow.types import (
-    INTERRUPTED_REASON,
     CopyRequest,
     LLMCall,
     Plan,
@@ -34,11 +32,9 @@ from bot.workflow.types import (
     Variation,
     VariationStatus,
 )
-from storage import queries, runner, statements
+from storage import favourites, queries, recovery, runner, statements, versions
 from storage.db import Database
-from storage.tables import Base, FavouriteRow, ProcessedEvent, Run, VariationRow, utcnow
-
-UNFINISHED = (RunStatus.PLANNING, RunStatus.WRITING)
+from storage.tables import ProcessedEvent, utcnow
 
 
 class Repository:
@@ -49,9 +45,6 @@ class Repository:
 
     async def aclose(self) -> None:
         await self._db.aclose()
-
-    def _insert(self, table: type[Base]) -> statements.Insert:
-        return statements.dialect_insert(self._db.dialect, table)
 
     async def _write(self, *steps: statements.Step) -> None:
         """Execute each (statement, parameters) in order in one write transaction."""
@@ -126,8 +119,17 @@ class Repository:
             },
         )
 
-    async def record_variation_failed(self, run_id: int, subtask: Subtask, error: str, call: LLMCall | None) -> None:
-        values: dict[str, Any] = {"status": VariationStatus.FAILED, "error": error}
+    async def record_variation_failed(
+        self,
+        run_id: int,
+        subtask: Subtask,
+        error: str,
+        call: LLMCall | None,
+        *,
+        status: VariationStatus = VariationStatus.FAILED,
+    ) -> None:
+        """A variation that was not written: failed (or interrupted), with the reason and its last call's figures."""
+        values: dict[str, Any] = {"status": status, "error": error}
         if call is not None:
             values |= {
                 "model": call.model,
@@ -181,35 +183,8 @@ class Repository:
         )
 
     async def mark_interrupted(self, *, stale_after: timedelta) -> int:
-        """Mark interrupted the unfinished runs no process will finish; returns how many.
-
-        A run in planning/writing is interrupted when its runner is known dead (storage/runner.py) or when
-        it has not been written for `stale_after`, which must exceed the longest silence of a live run.
-        Runs of live processes, here or on other hosts, are left alone.
-        """
-        now = utcnow()
-        stale = Run.heartbeat_at < now - stale_after
-
-        def op(connection: Connection) -> int:
-            candidates = connection.execute(select(Run.id, Run.runner).where(Run.status.in_(UNFINISHED)))
-            dead = [run_id for run_id, name in candidates if (found := runner.Runner.parse(name)) and found.is_dead()]
-            ids = list(
-                connection.scalars(
-                    update(Run)
-                    .where(Run.status.in_(UNFINISHED), or_(Run.id.in_(dead), stale))
-                    .values(status=RunStatus.INTERRUPTED, error=INTERRUPTED_REASON, finished_at=now)
-                    .returning(Run.id)
-                )
-            )
-            if ids:
-                connection.execute(
-                    update(VariationRow)
-                    .where(VariationRow.run_id.in_(ids), VariationRow.status == VariationStatus.WRITING)
-                    .values(status=VariationStatus.INTERRUPTED, error=INTERRUPTED_REASON)
-                )
-            return len(ids)
-
-        return await self._db.transact(op)
+        """Mark interrupted the unfinished runs no process will finish (storage/recovery.py); returns how many."""
+        return await self._db.transact(recovery.mark_interrupted(stale_after))
 
     async def prune_processed_events(self, older_than: timedelta) -> int:
         """Forget Slack event ids seen more than `older_than` ago (Slack retries within minutes); returns how many."""
@@ -231,20 +206,7 @@ class Repository:
         redelivered event changes nothing and returns False, and a vote that fails to store leaves the event
         unmarked, so Slack's retry can still count it.
         """
-        values = {"position": position, "how": how, "created_at": utcnow()}
-        exists = select(VariationRow.position).where(VariationRow.run_id == run_id, VariationRow.position == position)
-        upsert = self._insert(FavouriteRow).values(run_id=run_id, user_id=user_id, **values)
-        upsert = upsert.on_conflict_do_update(index_elements=["run_id", "user_id"], set_=values)
-
-        def op(connection: Connection) -> bool:
-            if not self._claim(connection, event_id):
-                return False
-            if connection.scalar(exists) is None:
-                raise StorageError(f"Run {run_id} has no variation {position}.")
-            connection.execute(upsert)
-            return True
-
-        return await self._db.transact(op)
+        return await self._db.transact(favourites.set_vote(self._db.dialect, run_id, position, user_id, how, event_id))
 
     async def clear_favourite(
         self,
@@ -260,25 +222,23 @@ class Repository:
         Only a vote for `position` (when given) cast by `how` (when given: removing one reaction keeps a vote
         cast with another). `event_id` deduplicates as for set_favourite, in the same transaction.
         """
-        statement = delete(FavouriteRow).where(FavouriteRow.run_id == run_id, FavouriteRow.user_id == user_id)
-        if position is not None:
-            statement = statement.where(FavouriteRow.position == position)
-        if how is not None:
-            statement = statement.where(FavouriteRow.how == how)
-        returning = statement.returning(FavouriteRow.run_id)
-
-        def op(connection: Connection) -> bool:
-            return self._claim(connection, event_id) and connection.scalar(returning) is not None
-
-        return await self._db.transact(op)
+        return await self._db.transact(
+            favourites.clear_vote(self._db.dialect, run_id, user_id, position, how, event_id)
+        )
 
     async def mark_event_processed(self, event_id: str) -> bool:
         """True the first time `event_id` is seen, False on every later call (safe under concurrency)."""
-        return await self._db.transact(lambda connection: self._claim(connection, event_id))
+        return await self._db.transact(lambda connection: favourites.claim(connection, self._db.dialect, event_id))
 
-    def _claim(self, connection: Connection, event_id: str | None) -> bool:
-        """Mark `event_id` processed; False if it already was (no event id: always True)."""
-        return not event_id or connection.scalar(statements.claim_event(self._db.dialect, event_id)) is not None
+    async def reserve_version(self, run_id: int, subtask: Subtask, requested_by: str, *, limit: int) -> Subtask | None:
+        """Store a new version of a variation (status writing) under the run's next free number; return it with
+        that position, or None when the run already has `limit` versions besides its originals."""
+        return await self._db.transact(versions.reserve(run_id, subtask, requested_by, limit))
+
+    async def find_run_by_thread(self, team_id: str, channel: str, thread_ts: str) -> int | None:
+        """The run whose Slack thread parent is message `thread_ts` in `channel` of workspace `team_id`."""
+        async with self._db.read() as session:
+            return await queries.find_run_by_thread(session, team_id, channel, thread_ts)
 
     async def find_variation_by_message(
         self, channel: str, ts: str, *, team_id: str | None = None

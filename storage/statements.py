@@ -68,7 +68,16 @@ def variation_upsert(dialect: str, columns: tuple[str, ...]) -> Insert:
 
 
 def variation_keys(run_id: int, subtask: Subtask) -> dict[str, Any]:
-    return {"run_id": run_id, "position": subtask.position, "type": subtask.type, "description": subtask.description}
+    """The columns a variation's row gets from its subtask: identity, style and lineage."""
+    return {
+        "run_id": run_id,
+        "position": subtask.position,
+        "type": subtask.type,
+        "description": subtask.description,
+        "kind": subtask.kind,
+        "parent_position": subtask.parent,
+        "instruction": subtask.instruction,
+    }
 
 
 def claim_event(dialect: str, event_id: str) -> Executable:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.workflow.records import RunSource
-from bot.workflow.types import Role, RunStatus, VariationStatus
+from bot.workflow.types import Role, RunStatus, VariationKind, VariationStatus
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -116,6 +116,7 @@ class Run(Base):
         Index("ix_runs_team_user", "team_id", "user_id", "id"),
         Index("ix_runs_team", "team_id", "id"),
         Index("ix_runs_status", "status"),
+        Index("ix_runs_slack_thread", "slack_channel", "slack_thread_ts"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -149,6 +150,7 @@ class VariationRow(Base):
     __tablename__ = "variations"
     __table_args__ = (
         CheckConstraint(one_of("status", VariationStatus), name="status"),
+        CheckConstraint(one_of("kind", VariationKind), name="kind"),
         Index("ix_variations_slack_ts", "slack_ts"),
     )
 
@@ -165,6 +167,12 @@ class VariationRow(Base):
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[VariationKind] = mapped_column(
+        StrEnumType(VariationKind, 16), default=VariationKind.ORIGINAL, server_default=VariationKind.ORIGINAL.value
+    )
+    parent_position: Mapped[int | None] = mapped_column(Integer)
+    instruction: Mapped[str] = mapped_column(Text, default="", server_default="")
+    requested_by: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class CallRow(Base):

@@ -2,53 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.support.anthropic_api import FakeAnthropic, Reply
+from tests.support.cli import copybot
 from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply, script_workers
 
 PRODUCT = "eco-friendly water bottle"
 ARGS = ("--audience", "environmentally conscious millennials", "--feature", "plastic-free", "--feature", "insulated")
 
 
-@dataclass
-class Done:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAnthropic]:
     async with FakeAnthropic() as server:
         yield server
-
-
-async def copybot(fake: FakeAnthropic, tmp_path: Path, *argv: str) -> Done:
-    env = {
-        **os.environ,
-        "ANTHROPIC_API_KEY": "test-key",
-        "ANTHROPIC_BASE_URL": fake.url,
-        "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
-        "COPYBOT_WORKER_MODEL": WORKER,
-        "COPYBOT_LLM_MAX_RETRIES": "1",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *argv, env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return Done(process.returncode, out.decode(), err.decode())
 
 
 async def test_a_full_run_shows_every_phase_and_exits_0(fake: FakeAnthropic, tmp_path: Path) -> None:

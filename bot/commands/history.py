@@ -167,6 +167,11 @@ def render_detail(detail: RunDetail) -> str:
         usage = f"{v.model}, {v.input_tokens:,} in / {v.output_tokens:,} out" if v.model else "no model call"
         latency = f", {v.latency_ms:,} ms" if v.latency_ms is not None else ""
         lines += ["", f"Variation {v.position} · {v.type} · {v.status}{' · TRUNCATED' if v.truncated else ''}"]
+        if v.parent_position is not None:
+            asked = f' "{v.instruction}"' if v.instruction else f" ({v.kind} take)"
+            lines.append(
+                f"  {v.position} <- {v.parent_position}{asked}" + (f" by {v.requested_by}" if v.requested_by else "")
+            )
         lines.append(f"  ({usage}{latency})")
         if v.description:
             lines.append(f"  Brief: {v.description}")

@@ -7,8 +7,10 @@ them once per command.
 
 from dataclasses import dataclass
 
+from bot.services.events import RunSink
 from bot.services.history import HistoryQuery, HistoryService
-from bot.services.runs import CopyService, RunOutcome, RunSink
+from bot.services.refinements import RefinementService, Version, parse_refinement
+from bot.services.runs import CopyService, RunOutcome
 from bot.services.votes import VoteService
 from bot.workflow.records import (
     CallRecord,
@@ -30,6 +32,7 @@ class Services:
     runs: CopyService
     votes: VoteService
     history: HistoryService
+    refinements: RefinementService
 
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "HistoryService",
     "MessageRef",
     "Origin",
+    "RefinementService",
     "RunDetail",
     "RunOutcome",
     "RunPage",
@@ -47,6 +51,8 @@ __all__ = [
     "RunSummary",
     "Services",
     "VariationRecord",
+    "Version",
     "Vote",
     "VoteService",
+    "parse_refinement",
 ]

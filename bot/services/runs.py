@@ -21,24 +21,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol, assert_never
+from typing import TYPE_CHECKING
 
 from bot.errors import describe
-from bot.workflow import (
-    AnalysisReady,
-    CallRecorded,
-    CopyRequest,
-    Event,
-    PlanReady,
-    RunFinished,
-    RunStatus,
-    VariationDone,
-    VariationFailed,
-    VariationStarted,
-    VariationText,
-    Workflow,
-    WorkflowConfig,
-)
+from bot.services.events import RunSink, deliver, store
+from bot.workflow import CopyRequest, RunFinished, RunStatus, Workflow, WorkflowConfig
 from bot.workflow.records import Origin
 from bot.workflow.types import INTERRUPTED_REASON, LLMCall
 
@@ -59,12 +46,6 @@ def stale_after(config: WorkflowConfig) -> timedelta:
     for retry delays, slow sinks and a busy database.
     """
     return timedelta(seconds=config.orchestrator_timeout_s + 2 * config.worker_timeout_s) + STALE_MARGIN
-
-
-class RunSink(Protocol):
-    """Something that shows a run as it happens (the terminal, a Slack thread)."""
-
-    async def handle(self, run_id: int, event: Event) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -89,10 +70,10 @@ class CopyService:
         try:
             async with run:  # leaving it early (an error, a cancellation) cancels the run's model calls
                 async for event in run:
-                    await self._store(run_id, event)
+                    await store(self.repository, run_id, event)
                     if isinstance(event, RunFinished):
                         finished = event
-                    await self._deliver(run_id, event, sinks)
+                    await deliver(run_id, event, sinks)
             if finished is None:
                 raise RuntimeError("the workflow stopped without finishing the run")
         except asyncio.CancelledError:  # shutdown: keep what the run had in flight, then say it was interrupted
@@ -102,7 +83,7 @@ class CopyService:
             log.exception("run %d failed unexpectedly", run_id)
             finished = RunFinished(RunStatus.FAILED, describe(exc))
             await self._finish_after_error(run_id, finished)
-            await self._deliver(run_id, finished, sinks)
+            await deliver(run_id, finished, sinks)
         return RunOutcome(run_id, finished.status, finished.error)
 
     async def attach_thread(self, run_id: int, channel: str, ts: str) -> None:
@@ -145,28 +126,6 @@ class CopyService:
             except Exception:  # a database hiccup must not stop the bot; the next round tries again
                 log.exception("recovering interrupted runs failed")
 
-    async def _store(self, run_id: int, event: Event) -> None:
-        repository = self.repository
-        match event:
-            case AnalysisReady():
-                await repository.record_analysis(run_id, event.analysis)
-            case VariationStarted():
-                await repository.record_subtask(run_id, event.subtask)
-            case VariationText():  # transient (live text): VariationDone stores the final copy
-                pass
-            case VariationDone():
-                await repository.record_variation_done(run_id, event.variation)
-            case VariationFailed():
-                await repository.record_variation_failed(run_id, event.subtask, event.error, event.call)
-            case PlanReady():
-                await repository.record_plan(run_id, event.plan)
-            case CallRecorded():
-                await repository.record_llm_call(run_id, event.call)
-            case RunFinished():
-                await repository.finish_run(run_id, event)
-            case _:
-                assert_never(event)
-
     async def _interrupted(self, run_id: int, abandoned: Sequence[LLMCall], sinks: Sequence[RunSink]) -> None:
         """The task running this run was cancelled: store the calls it had in flight, mark it interrupted and
         tell the sinks (the Slack thread says so instead of looking in progress forever)."""
@@ -177,18 +136,10 @@ class CopyService:
         except Exception:
             log.exception("run %d: the calls in flight when it was interrupted could not be stored", run_id)
         await self._finish_after_error(run_id, finished)
-        await self._deliver(run_id, finished, sinks)
+        await deliver(run_id, finished, sinks)
 
     async def _finish_after_error(self, run_id: int, finished: RunFinished) -> None:
         try:
             await self.repository.finish_run(run_id, finished)
         except Exception:
             log.exception("run %d could not be marked failed; it will be marked interrupted on restart", run_id)
-
-    @staticmethod
-    async def _deliver(run_id: int, event: Event, sinks: Sequence[RunSink]) -> None:
-        for sink in sinks:
-            try:
-                await sink.handle(run_id, event)
-            except Exception:
-                log.exception("sink %s failed on %s for run %d", type(sink).__name__, type(event).__name__, run_id)

@@ -19,6 +19,7 @@ from bot.errors import ConfigError
 from bot.services import Services
 from bot.slack.commands import register_commands
 from bot.slack.events import register_events
+from bot.slack.refine import register_refinements
 from bot.slack.tasks import BackgroundTasks
 
 SETUP_HINT = 'See README.md, section "Create the Slack app".'
@@ -98,4 +99,5 @@ def build_app(
         slack_host=slack_host(settings.slack_api_url),
     )
     register_events(app, votes=services.votes, emoji=settings.favourite_emoji, tasks=tasks)
+    register_refinements(app, services=services, tasks=tasks)
     return app

@@ -13,20 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.workflow.types import RunStatus, Subtask, Variation
+from bot.slack.text import escape, shorten, shorten_fallback, split_text
+from bot.workflow.types import RunStatus, Subtask, Variation, VariationKind
 
 Block = dict[str, Any]
 
-SECTION_LIMIT = 3_000
 HEADER_LIMIT = 150
 MESSAGE_BLOCK_LIMIT = 50
 MESSAGE_CHARS = 12_000  # Slack rejects a message with too much block text well below 50 x 3,000
-FALLBACK_CHARS = 3_000
 ANALYSIS_CHARS = 6_000
 DESCRIPTION_CHARS = 300
+INSTRUCTION_CHARS = 60
 PICK_ACTION = "copybot_pick"
-
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+ANOTHER_ACTION = "copybot_another"
 
 
 @dataclass(frozen=True)
@@ -35,36 +34,6 @@ class SlackMessage:
 
     text: str
     blocks: tuple[Block, ...]
-
-
-def escape(text: str) -> str:
-    """Escape Slack's control characters so the text is shown exactly as written."""
-    return "".join(_ENTITIES.get(ch, ch) for ch in text)
-
-
-def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Split raw `text` into pieces whose *escaped* length is <= limit, preferring natural boundaries."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while rest:
-        end, size = 0, 0
-        while end < len(rest) and size + len(_ENTITIES.get(rest[end], rest[end])) <= limit:
-            size += len(_ENTITIES.get(rest[end], rest[end]))
-            end += 1
-        if end < len(rest):
-            for sep in ("\n\n", "\n", ". ", " "):
-                cut = rest.rfind(sep, 0, end)
-                if cut > end // 2:
-                    end = cut + len(sep)
-                    break
-        pieces.append(rest[:end].strip())
-        rest = rest[end:].strip()
-    return [p for p in pieces if p]
-
-
-def shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _section(mrkdwn: str) -> Block:
@@ -79,10 +48,16 @@ def _sections(raw: str) -> list[Block]:
     return [_section(escape(piece)) for piece in split_text(raw)]
 
 
-def _heading(subtask: Subtask) -> str:
-    """A plain_text heading: Slack does not decode entities there, so angle brackets become look-alikes."""
-    name = (subtask.type or "Variation").replace("<", "\u2039").replace(">", "\u203a")
-    return shorten(f"{subtask.position}. {name}", HEADER_LIMIT)
+def heading(subtask: Subtask) -> str:
+    """A variation's plain_text heading, with its lineage: `5. playful (from 2: shorter)`.
+
+    Slack does not decode entities in plain_text, so angle brackets become look-alikes."""
+    label = f"{subtask.position}. {subtask.type or 'Variation'}"
+    if subtask.kind is VariationKind.REFINE:
+        label += f" (from {subtask.parent}: {shorten(subtask.instruction, INSTRUCTION_CHARS)})"
+    elif subtask.kind is VariationKind.ANOTHER:
+        label += f" (another take on {subtask.parent})"
+    return shorten(label.replace("<", "\u2039").replace(">", "\u203a"), HEADER_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -151,18 +126,16 @@ def progress_line(state: ParentState) -> str:
 
 
 def variation_messages(variation: Variation) -> list[SlackMessage]:
-    """A finished variation: its style as heading, the copy and a Pick button; several messages if long."""
-    heading = _heading(variation.subtask)
+    """A finished variation: its heading, the copy and its buttons (Pick, Another take); several messages if long."""
+    label = heading(variation.subtask)
     sections = _sections(variation.text)
     tail: list[Block] = []
     if variation.truncated:
         tail.append(_context(":scissors: The model hit its length limit; this copy may end abruptly."))
-    tail.append(pick_actions(variation.subtask.position))
+    tail.append(variation_actions(variation.subtask.position))
     chunks = _pack(sections, first_extra=1 + len(tail))
     return [
-        _copy_message(
-            heading if i == 0 else f"{heading} (continued, {i + 1}/{len(chunks)})", chunk, tail if i == 0 else []
-        )
+        _copy_message(label if i == 0 else f"{label} (continued, {i + 1}/{len(chunks)})", chunk, tail if i == 0 else [])
         for i, chunk in enumerate(chunks)
     ]
 
@@ -173,7 +146,7 @@ def live_message(subtask: Subtask, text: str) -> SlackMessage:
     note = ":writing_hand: _Still writing…_"
     if len(chunks) > 1 or len(text) > MESSAGE_CHARS:
         note = ":writing_hand: _Still writing… this preview shows the beginning; the whole copy follows._"
-    return _copy_message(_heading(subtask), chunks[0], [_context(note)])
+    return _copy_message(heading(subtask), chunks[0], [_context(note)])
 
 
 def _copy_message(label: str, sections: Sequence[Block], tail: Sequence[Block]) -> SlackMessage:
@@ -181,10 +154,6 @@ def _copy_message(label: str, sections: Sequence[Block], tail: Sequence[Block]) 
     header: Block = {"type": "header", "text": {"type": "plain_text", "text": shorten(label, HEADER_LIMIT)}}
     body = "\n\n".join(b["text"]["text"] for b in sections)
     return SlackMessage(text=escape(label) + "\n\n" + shorten_fallback(body), blocks=(header, *sections, *tail))
-
-
-def shorten_fallback(mrkdwn: str) -> str:
-    return mrkdwn if len(mrkdwn) <= FALLBACK_CHARS else mrkdwn[: FALLBACK_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _pack(sections: Sequence[Block], *, first_extra: int) -> list[list[Block]]:
@@ -202,23 +171,26 @@ def _pack(sections: Sequence[Block], *, first_extra: int) -> list[list[Block]]:
     return chunks
 
 
-def pick_actions(position: int) -> Block:
+def variation_actions(position: int) -> Block:
+    """The buttons under a written variation: pick it as your favourite, or ask for another take of its style."""
+
+    def button(action_id: str, label: str) -> Block:
+        return {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": label, "emoji": True},
+            "value": str(position),
+        }
+
     return {
         "type": "actions",
-        "block_id": f"copybot_pick_{position}",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": PICK_ACTION,
-                "text": {"type": "plain_text", "text": ":star: Pick this one", "emoji": True},
-                "value": str(position),
-            }
-        ],
+        "block_id": f"copybot_variation_{position}",
+        "elements": [button(PICK_ACTION, ":star: Pick this one"), button(ANOTHER_ACTION, ":repeat: Another take")],
     }
 
 
 def failure_message(subtask: Subtask, error: str) -> SlackMessage:
-    text = f":warning: *{escape(_heading(subtask))}* could not be written: {escape(shorten(error, 1_000))}"
+    text = f":warning: *{escape(heading(subtask))}* could not be written: {escape(shorten(error, 1_000))}"
     return SlackMessage(text=text, blocks=(_section(text),))
 
 
@@ -232,7 +204,7 @@ def private_copy(variations: Sequence[Variation]) -> SlackMessage:
     intro = ":lock: Only you can see this. I could not post in the channel, so here is your copy:"
     blocks: list[Block] = [_section(intro)]
     for variation in sorted(variations, key=lambda v: v.subtask.position):
-        label = _heading(variation.subtask)
+        label = heading(variation.subtask)
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": label}})
         blocks.extend(_sections(variation.text))
     if len(blocks) > MESSAGE_BLOCK_LIMIT:

@@ -18,11 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CopybotError
 from bot.services import CopyService, HistoryService, Origin, RunSource, Services
-from bot.slack.blocks import ParentState, error_text, escape, shorten
+from bot.slack.blocks import ParentState, error_text
 from bot.slack.history import history_blocks
 from bot.slack.parsing import Copy, Help, History, parse_command, usage
 from bot.slack.sink import SlackThread, tell
 from bot.slack.tasks import BackgroundTasks
+from bot.slack.text import escape, shorten
 from bot.workflow.types import CopyRequest
 
 log = logging.getLogger(__name__)

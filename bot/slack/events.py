@@ -16,8 +16,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.services import VoteService
-from bot.slack.blocks import PICK_ACTION, escape
+from bot.slack.blocks import PICK_ACTION
 from bot.slack.tasks import BackgroundTasks
+from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
 

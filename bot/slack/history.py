@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.services import HistoryQuery, HistoryService, RunSummary
-from bot.slack.blocks import Block, SlackMessage, escape, shorten
+from bot.slack.blocks import Block, SlackMessage
 from bot.slack.parsing import History
+from bot.slack.text import escape, shorten
 from bot.workflow.types import RunStatus
 
 

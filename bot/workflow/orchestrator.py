@@ -1,5 +1,8 @@
 """One run: plan with the orchestrator, write every variation concurrently, stream events.
 
+A revision (a refinement or another take of a written variation) is one
+writer call with its own prompt, under the same guard and gate.
+
 The orchestrator's reply is streamed when the provider can stream: each task
 starts its worker the moment its `</task>` arrives, so workers overlap the rest
 of the plan. A call that fails part-way is retried; tasks already started are
@@ -20,12 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.errors import CopybotError, LLMError, PlanError
-from bot.workflow.calls import CallError, elapsed_ms, failure_reason, timed_call
+from bot.workflow.calls import CallError, elapsed_ms, timed_call
 from bot.workflow.handle import WorkflowRun
-from bot.workflow.live import LiveText
 from bot.workflow.llm.base import LLM
-from bot.workflow.plan import PlanBuilder, PlanScanner, RawTask, extract_response
-from bot.workflow.prompting import orchestrator_prompt, protected_strings, worker_prompt
+from bot.workflow.plan import PlanBuilder, PlanScanner, RawTask
+from bot.workflow.prompting import orchestrator_prompt, protected_strings, revision_prompt, worker_prompt
 from bot.workflow.types import (
     MIN_STYLES,
     AnalysisReady,
@@ -35,14 +37,13 @@ from bot.workflow.types import (
     LLMCall,
     Plan,
     PlanReady,
+    Revision,
     RunFinished,
     RunStatus,
     Subtask,
-    Variation,
-    VariationDone,
-    VariationFailed,
     VariationStarted,
 )
+from bot.workflow.writer import Writer, copy_key
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,6 @@ class WorkflowConfig:
     live_text_interval_s: float = 1.0  # at most one VariationText per variation per interval
 
 
-def _copy_key(text: str) -> str:
-    """Two copies with the same key are duplicates (case and spacing aside)."""
-    return " ".join(text.casefold().split())
-
-
 class Workflow:
     """The orchestrator-workers workflow over one LLM provider."""
 
@@ -83,6 +79,31 @@ class Workflow:
         """A handle on one run of `request`: iterate it for events; the last is always RunFinished."""
         return WorkflowRun(lambda emit: _Run(self, request, emit).execute())
 
+    def revise(self, revision: Revision) -> WorkflowRun:
+        """A handle on writing one new version of a variation (a refinement or another take): its events are
+        VariationStarted, its calls, then VariationDone or VariationFailed."""
+        return WorkflowRun(lambda emit: _revise(self, revision, emit))
+
+    def writer(self, emit: Emit) -> Writer:
+        """A writer of variations for one run: worker model, timeouts, and the concurrency gate."""
+        config = self.config
+        return Writer(
+            llm=self.llm,
+            model=config.worker_model,
+            max_tokens=config.worker_max_tokens,
+            timeout_s=config.worker_timeout_s,
+            gate=self.model_gate or asyncio.Semaphore(config.max_concurrency),
+            emit=emit,
+            live_interval_s=config.live_text_interval_s if config.live_text else None,
+        )
+
+
+async def _revise(workflow: Workflow, revision: Revision, emit: Emit) -> None:
+    writer = workflow.writer(emit)
+    writer.copies.update((copy_key(text), position) for position, text in revision.earlier)
+    emit(VariationStarted(revision.subtask))
+    await writer.write(revision.subtask, revision_prompt(revision))
+
 
 class _Run:
     """The state of one run while it executes."""
@@ -94,9 +115,8 @@ class _Run:
         self.emit = emit
         self.builder = PlanBuilder(request.max_variations)
         self.plan_gate = workflow.model_gate or contextlib.nullcontext()
-        self.semaphore = workflow.model_gate or asyncio.Semaphore(self.config.max_concurrency)
+        self.writer = workflow.writer(emit)
         self.analysis_sent = False
-        self.copies: dict[str, int] = {}  # each written copy (_copy_key) -> its position
         self.succeeded = 0
         self.failed = 0
 
@@ -192,56 +212,10 @@ class _Run:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _write(self, subtask: Subtask) -> None:
-        """Write one variation; never raises (except on cancellation). An empty or duplicate copy is retried once."""
-        live = LiveText(subtask, self.emit, self.config.live_text_interval_s) if self.config.live_text else None
-        for attempt in (1, 2):
-            try:
-                async with self.semaphore:
-                    completion, call = await timed_call(
-                        self.llm,
-                        worker_prompt(self.request, subtask),
-                        self.config.worker_model,
-                        self.config.worker_max_tokens,
-                        self.config.worker_timeout_s,
-                        position=subtask.position,
-                        on_text=live.attempt() if live and self.llm.capabilities.streams else None,
-                        on_cancel=self._record,
-                    )
-            except CallError as exc:
-                self._failed(subtask, str(exc), exc.call)
-                return
-            except Exception as exc:  # one worker's bug must not cancel the others
-                log.exception("worker %d crashed", subtask.position)
-                self._failed(subtask, failure_reason(exc, self.config.worker_timeout_s), None)
-                return
-            text = extract_response(completion.text)
-            problem = self._unusable(text)
-            if problem is None:
-                break
-            reason, error = problem
-            if attempt == 2:
-                self._failed(subtask, reason, replace(call, error=error))
-                return
-            self.emit(CallRecorded(replace(call, error=f"{error}; retried")))
-        self.copies[_copy_key(text)] = subtask.position
-        self.emit(CallRecorded(call))
-        self.succeeded += 1
-        self.emit(VariationDone(Variation(subtask, text, completion.truncated, call)))
-
-    def _unusable(self, text: str) -> tuple[str, str] | None:
-        """Why a copy cannot be kept (the reason shown, the error recorded), or None when it can."""
-        if not text:
-            return "The model returned no copy.", "empty reply"
-        same = self.copies.get(_copy_key(text))
-        if same is not None:
-            return f"The model repeated variation {same} word for word.", f"duplicate of variation {same}"
-        return None
+        if await self.writer.write(subtask, worker_prompt(self.request, subtask)):
+            self.succeeded += 1
+        else:
+            self.failed += 1
 
     def _record(self, call: LLMCall) -> None:
         self.emit(CallRecorded(call))
-
-    def _failed(self, subtask: Subtask, reason: str, call: LLMCall | None) -> None:
-        if call is not None:
-            self._record(call)
-        self.failed += 1
-        self.emit(VariationFailed(subtask, reason, call))

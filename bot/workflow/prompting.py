@@ -6,7 +6,7 @@ from html import escape
 
 import prompts
 from bot.workflow.llm.base import OutputConstraint, PlanShape, Prompt, ResponseShape
-from bot.workflow.types import MIN_STYLES, CopyRequest, Role, Subtask
+from bot.workflow.types import MIN_STYLES, CopyRequest, Revision, Role, Subtask, VariationKind
 
 NOT_SPECIFIED = "not specified"
 
@@ -57,6 +57,27 @@ def worker_prompt(request: CopyRequest, subtask: Subtask) -> Prompt:
         guidelines=_data(subtask.description),
         **_request_values(request),
     )
+
+
+def revision_prompt(revision: Revision) -> Prompt:
+    """A refinement (the base copy and the person's instruction) or another take (the earlier texts of its style)."""
+    subtask = revision.subtask
+    style = {
+        "style": _data(subtask.type),
+        "guidelines": _data(subtask.description),
+        **_request_values(revision.request),
+    }
+    if subtask.kind is VariationKind.REFINE:
+        return _render(
+            Role.WORKER,
+            "refine",
+            ResponseShape(),
+            copy=_data(revision.base),
+            instruction=_data(subtask.instruction),
+            **style,
+        )
+    earlier = "\n".join(f"<version>{_data(text)}</version>" for text in revision.same_style or (revision.base,))
+    return _render(Role.WORKER, "another", ResponseShape(), earlier=earlier, **style)
 
 
 def protected_strings(request: CopyRequest) -> tuple[str, ...]:

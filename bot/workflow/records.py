@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.workflow.types import RunStatus, VariationStatus
+from bot.workflow.types import RunStatus, VariationKind, VariationStatus
 
 
 class RunSource(StrEnum):
@@ -61,6 +61,10 @@ class VariationRecord:
     input_tokens: int
     output_tokens: int
     latency_ms: int | None
+    kind: VariationKind = VariationKind.ORIGINAL
+    parent_position: int | None = None
+    instruction: str = ""
+    requested_by: str = ""
     votes: tuple[Vote, ...] = ()
 
 

@@ -14,6 +14,7 @@ MAX_FEATURES = 20
 MAX_VARIATIONS = 5
 MIN_VARIATIONS = 1
 INTERRUPTED_REASON = "The bot stopped before this run finished."
+MAX_INSTRUCTION_CHARS = 1000
 MIN_STYLES = 2  # a plan needs this many distinct styles (or all the variations asked for, if fewer)
 
 
@@ -37,6 +38,14 @@ class RunStatus(StrEnum):
     @property
     def finished(self) -> bool:
         return self not in (RunStatus.PLANNING, RunStatus.WRITING)
+
+
+class VariationKind(StrEnum):
+    """How a variation came about: planned by the orchestrator, or a new version of one in the run."""
+
+    ORIGINAL = "original"
+    REFINE = "refine"  # rewritten from another version, following a person's instruction
+    ANOTHER = "another"  # a new take in the same style, different from every earlier one
 
 
 class VariationStatus(StrEnum):
@@ -92,11 +101,16 @@ class CopyRequest:
 
 @dataclass(frozen=True)
 class Subtask:
-    """One variation the orchestrator planned; position starts at 1."""
+    """One variation to write: planned by the orchestrator, or a new version of variation `parent`.
+
+    Positions start at 1 and are unique in a run: a new version takes the run's next free number."""
 
     position: int
     type: str
     description: str
+    kind: VariationKind = VariationKind.ORIGINAL
+    parent: int | None = None  # the version it was made from (refine, another)
+    instruction: str = ""  # what the person asked for (refine)
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,20 @@ class Variation:
     text: str
     truncated: bool
     call: LLMCall
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A new version of a written variation of a run: `subtask` holds its reserved position and lineage (kind,
+    parent, instruction); it is written from the parent's text `base`, and must differ from every copy in
+    `earlier` (position, text: the run's written variations). An `another` take sees the earlier texts of its
+    style (`same_style`) in its prompt."""
+
+    request: CopyRequest
+    subtask: Subtask
+    base: str
+    earlier: tuple[tuple[int, str], ...] = ()
+    same_style: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,16 @@ from bot.workflow.llm.builtin import LOCAL
 from bot.workflow.llm.local import LocalLLM, bundled_model_path
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.plan import parse_plan, type_key
-from bot.workflow.prompting import orchestrator_prompt, worker_prompt
+from bot.workflow.prompting import orchestrator_prompt, revision_prompt, worker_prompt
 from bot.workflow.types import (
     CallRecorded,
     CopyRequest,
     PlanReady,
+    Revision,
     RunFinished,
     Subtask,
     VariationDone,
+    VariationKind,
 )
 
 MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1"
@@ -145,6 +147,15 @@ async def test_concurrent_calls_are_serialised_and_all_answered(llm: LocalLLM) -
     prompts = [worker_prompt(request, Subtask(i, style, f"Write {style} copy.")) for i, style in enumerate("abc", 1)]
     completions = await asyncio.gather(*(llm.complete(p, model="x", max_tokens=20) for p in prompts))
     assert all(c.text.startswith("<response>\n") and c.usage.output_tokens == 20 for c in completions)
+
+
+@pytest.mark.parametrize("kind", [VariationKind.REFINE, VariationKind.ANOTHER])
+async def test_refinements_and_other_takes_run_under_the_worker_grammar(llm: LocalLLM, kind: VariationKind) -> None:
+    request, subtask = worker()
+    new = Subtask(4, subtask.type, subtask.description, kind, parent=1, instruction="shorter")
+    revision = Revision(request, new, base="Sip happy: the bottle that makes water fun.", earlier=((1, "x"),))
+    completion = await llm.complete(revision_prompt(revision), model="x", max_tokens=40)
+    assert completion.text.startswith("<response>\n") and "<" not in completion.text[len("<response>") :]
 
 
 async def test_a_call_cut_by_a_timeout_stops_generating(llm: LocalLLM) -> None:

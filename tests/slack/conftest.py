@@ -20,7 +20,7 @@ from bot.slack.tasks import BackgroundTasks
 from storage import Repository
 from tests.support.anthropic_api import FakeAnthropic, Recorded, tag_text
 from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply
-from tests.support.slack_api import FakeSlack
+from tests.support.slack_api import FakeSlack, Message
 from tests.support.slack_requests import SIGNING_SECRET, Sender
 
 STYLES = ("playful", "technical", "urgent")
@@ -28,7 +28,13 @@ ANALYSIS = "Hikers want light, tough bottles."
 
 
 def default_worker(record: Recorded) -> str:
-    return f"<response>{tag_text(record.prompt, 'style')} copy for {tag_text(record.prompt, 'product')}</response>"
+    """`<style> copy for <product>`; a refinement adds its instruction, another take says so."""
+    copy = f"{tag_text(record.prompt, 'style')} copy for {tag_text(record.prompt, 'product')}"
+    if instruction := tag_text(record.prompt, "reviewer_request"):
+        copy += f", {instruction}"
+    elif "<earlier_versions>" in record.prompt:
+        copy = f"another take: {copy}"
+    return f"<response>{copy}</response>"
 
 
 @dataclass
@@ -93,3 +99,14 @@ async def bot(slack: FakeSlack, llm: FakeAnthropic, tmp_path: Any, bot_env: dict
                 repository = await composed.repository()
                 yield Bot(url, slack, llm, repository, tasks, Sender(session, url, slack), settings, services)
                 await tasks.join()
+
+
+@pytest.fixture
+async def thread(bot: Bot) -> tuple[int, str, list[Message]]:
+    """A finished run in C1: (run_id, parent ts, variation messages in position order)."""
+    await bot.send.command("Eco water bottle")
+    await bot.tasks.join()
+    (parent_ts,) = [m.ts for m in bot.slack.messages.values() if not m.thread_ts]
+    (run,) = (await bot.repository.recent_runs("T1")).runs
+    replies = sorted(bot.slack.thread("C1", parent_ts), key=lambda m: m.blocks[0]["text"]["text"])
+    return run.id, parent_ts, replies

@@ -7,17 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import RequestError
-from bot.slack.blocks import (
-    MESSAGE_BLOCK_LIMIT,
-    SECTION_LIMIT,
-    ParentState,
-    escape,
-    not_in_channel_text,
-    parent_message,
-    split_text,
-    variation_messages,
-)
+from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, ParentState, not_in_channel_text, parent_message, variation_messages
 from bot.slack.parsing import Copy, Help, History, parse_command, unslack
+from bot.slack.text import SECTION_LIMIT, escape, split_text
 from bot.workflow.types import LLMCall, RunStatus, Subtask, Usage, Variation
 
 

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from bot.slack.blocks import PICK_ACTION
 from storage import Repository
 from tests.slack.conftest import Bot
 from tests.support.slack_api import Message
-
-
-@pytest.fixture
-async def thread(bot: Bot) -> tuple[int, str, list[Message]]:
-    """A finished run in C1: (run_id, parent ts, variation messages in position order)."""
-    await bot.send.command("Eco water bottle")
-    await bot.tasks.join()
-    (parent_ts,) = [m.ts for m in bot.slack.messages.values() if not m.thread_ts]
-    (run,) = (await bot.repository.recent_runs("T1")).runs
-    replies = sorted(bot.slack.thread("C1", parent_ts), key=lambda m: m.blocks[0]["text"]["text"])
-    return run.id, parent_ts, replies
+from tests.support.slack_requests import click
 
 
 def reaction(kind: str, ts: str, *, user: str = "U2", emoji: str = "star", channel: str = "C1") -> dict[str, Any]:
@@ -89,46 +77,15 @@ async def test_votes_of_several_users_count_separately(bot: Bot, thread: tuple[i
     assert (run.favourite_position, run.favourite_votes) == (3, 3)
 
 
-def pick(message: Message, response_url: str, *, user: str = "U2") -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "user": {"id": user, "username": "bob", "name": "bob", "team_id": "T1"},
-        "api_app_id": "A1",
-        "token": "deprecated-verification-token",
-        "container": {
-            "type": "message",
-            "message_ts": message.ts,
-            "channel_id": "C1",
-            "is_ephemeral": False,
-            "thread_ts": message.thread_ts,
-        },
-        "trigger_id": "trigger.1",
-        "team": {"id": "T1", "domain": "acme"},
-        "channel": {"id": "C1", "name": "marketing"},
-        "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
-        "response_url": response_url,
-        "actions": [
-            {
-                "action_id": PICK_ACTION,
-                "block_id": message.blocks[-1]["block_id"],
-                "type": "button",
-                "value": message.blocks[-1]["elements"][0]["value"],
-                "action_ts": "1700000200.000001",
-                "text": {"type": "plain_text", "text": "Pick"},
-            }
-        ],
-    }
-
-
 async def test_the_pick_button_sets_and_moves_the_users_favourite(
     bot: Bot, thread: tuple[int, str, list[Message]]
 ) -> None:
     run_id, _, replies = thread
-    answer = await bot.send.action(pick(replies[0], bot.slack.response_url("pick")))
+    answer = await bot.send.action(click(replies[0], PICK_ACTION, bot.slack.response_url("pick")))
     assert answer.status == 200
     await bot.slack.wait_for(lambda: len(bot.slack.responses["pick"]) == 1)
     assert "1. playful" in bot.slack.responses["pick"][0]["text"]
     assert await votes(bot.repository, run_id) == {1: [("U2", "button")]}
-    await bot.send.action(pick(replies[1], bot.slack.response_url("pick")))
+    await bot.send.action(click(replies[1], PICK_ACTION, bot.slack.response_url("pick")))
     await bot.slack.wait_for(lambda: len(bot.slack.responses["pick"]) == 2)
     assert await votes(bot.repository, run_id) == {2: [("U2", "button")]}

@@ -19,9 +19,27 @@ def test_manifest_declares_the_command_scopes_events_and_interactivity() -> None
     manifest = _manifest()
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/copy" and command["url"].endswith(EVENTS_PATH)
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "reactions:read"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands",
+        "chat:write",
+        "reactions:read",
+        "reactions:write",  # :eyes: on a refinement request
+        "channels:history",  # replies in a run's thread (refinements), in each kind of conversation
+        "groups:history",
+        "im:history",
+        "mpim:history",
+        "app_mentions:read",
+    }
     settings = manifest["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"reaction_added", "reaction_removed"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "reaction_added",
+        "reaction_removed",
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "message.mpim",
+        "app_mention",
+    }
     assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
     assert settings["interactivity"] == {"is_enabled": True, "request_url": command["url"]}
     assert "socket_mode_enabled" in settings

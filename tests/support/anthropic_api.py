@@ -116,8 +116,8 @@ def max_overlap(requests: Sequence[Recorded]) -> int:
 
 
 def tag_text(prompt: str, tag: str) -> str:
-    """The (unescaped) text inside <tag>...</tag> of a prompt, or ''."""
-    match = re.search(rf"<{tag}>(.*?)</{tag}>", prompt, re.DOTALL)
+    """The (unescaped) text inside <tag>...</tag> of a prompt, or '' (a mention of `<tag>` in prose is skipped)."""
+    match = re.search(rf"<{tag}>((?:(?!<{tag}>).)*?)</{tag}>", prompt, re.DOTALL)
     return html.unescape(match.group(1)) if match else ""
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from tests.support.slack_api import FakeSlack
+from tests.support.slack_api import FakeSlack, Message
 
 SIGNING_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
@@ -120,3 +120,38 @@ class Sender:
 
     async def action(self, payload: dict[str, Any]) -> Answer:
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+
+def click(message: Message, action_id: str, response_url: str, *, user: str = "U2") -> dict[str, Any]:
+    """The block_actions payload of `user` pressing the button `action_id` on `message`."""
+    (button,) = [
+        e for b in message.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == action_id
+    ]
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": "bob", "name": "bob", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "deprecated-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": "C1",
+            "is_ephemeral": False,
+            "thread_ts": message.thread_ts,
+        },
+        "trigger_id": "trigger.1",
+        "team": {"id": "T1", "domain": "acme"},
+        "channel": {"id": "C1", "name": "marketing"},
+        "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": message.blocks[-1]["block_id"],
+                "type": "button",
+                "value": button["value"],
+                "action_ts": "1700000200.000001",
+                "text": {"type": "plain_text", "text": "Pick"},
+            }
+        ],
+    }

@@ -53,7 +53,7 @@ def test_prompt_records_name_and_hash_of_the_rendered_text() -> None:
     assert one.sha256 == prompts.sha256(one.text) and one.sha256 != two.sha256
 
 
-@pytest.mark.parametrize("name", ["orchestrator", "worker"])
+@pytest.mark.parametrize("name", ["orchestrator", "worker", "refine", "another"])
 def test_a_missing_variable_raises_prompt_error_naming_it(name: str) -> None:
     template = prompts.load(name)
     values = {variable: "v" for variable in template.variables}

@@ -1,4 +1,4 @@
-"""Migration 0003: runs and variations that 0002 stored as failed "interrupted" get the status interrupted."""
+"""Migrations from a previous head WITH data, on SQLite and PostgreSQL: what each one does to stored rows."""
 
 from __future__ import annotations
 
@@ -87,5 +87,24 @@ async def test_0003_turns_interrupted_errors_into_the_interrupted_status_and_bac
         "interrupted",
         [("done", ""), ("failed", "interrupted")],
     )
+    await migrate.upgrade(config)
+    assert await migrate.current(config) == migrate.head()
+
+
+async def test_0005_makes_every_existing_variation_an_original_and_finds_runs_by_thread(database_url: str) -> None:
+    config = DatabaseConfig.parse(database_url)
+    await migrate.upgrade(config, "0003")
+    interrupted, _, done = cast(list[int], await _sync(database_url, seed))
+
+    repository = await open_repository(config)  # upgrades to head
+    try:
+        run = await repository.run_detail(interrupted)
+        assert run is not None
+        assert [(v.kind, v.parent_position, v.instruction) for v in run.variations] == [("original", None, "")] * 2
+        assert await repository.find_run_by_thread("T1", "C1", "1.1") in {interrupted, done}
+        assert await repository.find_run_by_thread("T2", "C1", "1.1") is None
+    finally:
+        await repository.aclose()
+    await migrate.downgrade(config, "0003")
     await migrate.upgrade(config)
     assert await migrate.current(config) == migrate.head()
