@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.services import CopyService, HistoryService, RefinementService, Services, VoteService
 from bot.workflow import Workflow, WorkflowConfig
+from bot.workflow.formats import Format, load_formats
 from bot.workflow.llm.base import LLM
 from bot.workflow.llm.registry import ProviderConfig, ProviderSpec, choose
 
@@ -76,6 +77,7 @@ class App:
         self._database: DatabaseConfig | None = None
         self._repository: Repository | None = None
         self._services: Services | None = None
+        self._formats: Mapping[str, Format] | None = None
 
     @classmethod
     @asynccontextmanager
@@ -128,6 +130,13 @@ class App:
             self._repository = repository
         return self._repository
 
+    @property
+    def formats(self) -> Mapping[str, Format]:
+        """The preset formats plus COPYBOT_FORMATS_FILE's (ConfigError naming the file and the bad entry)."""
+        if self._formats is None:
+            self._formats = load_formats(self.settings.formats_file)
+        return self._formats
+
     async def history(self) -> HistoryService:
         """Past runs only: no model is needed (and none is loaded)."""
         return HistoryService(await self.repository())
@@ -135,6 +144,7 @@ class App:
     async def services(self) -> Services:
         """Every service, over the provider and the database (built now if they are not yet)."""
         if self._services is None:
+            formats = self.formats
             workflow = self.workflow()
             repository = await self.repository()
             self._services = Services(
@@ -142,6 +152,7 @@ class App:
                 votes=VoteService(repository),
                 history=HistoryService(repository),
                 refinements=RefinementService(workflow, repository, max_versions=self.settings.max_refinements),
+                formats=formats,
             )
         return self._services
 

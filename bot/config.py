@@ -46,6 +46,7 @@ class Settings:
     favourite_emoji: tuple[str, ...] = DEFAULT_FAVOURITE_EMOJI
     live_text: bool = False
     max_refinements: int = 20
+    formats_file: str = ""
     port: int = 3000
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -83,6 +84,7 @@ class Settings:
             favourite_emoji=emoji or DEFAULT_FAVOURITE_EMOJI,
             live_text=_flag(env, "COPYBOT_LIVE_TEXT"),
             max_refinements=_integer(env, "COPYBOT_MAX_REFINEMENTS", 20, low=0, high=500),
+            formats_file=text("COPYBOT_FORMATS_FILE"),
             port=_integer(env, "PORT", 3000, low=1, high=65535),
             env=MappingProxyType(dict(env)),
         )

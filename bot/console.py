@@ -11,9 +11,11 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from bot.workflow.formats import FieldText
 from bot.workflow.types import (
     AnalysisReady,
     CallRecorded,
@@ -34,6 +36,13 @@ RULE = "=" * 80
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
+def fields_text(fields: Sequence[FieldText]) -> str:
+    """A format's fields for the terminal: each labelled with its count, ⚠ when over its limit."""
+    return "\n\n".join(
+        f"{f.label.capitalize()} · {f.chars}/{f.limit}{' ⚠ over the limit' if f.over else ''}\n{f.text}" for f in fields
+    )
+
+
 @dataclass
 class _Outcome:
     subtask: Subtask
@@ -42,6 +51,8 @@ class _Outcome:
     error: str = ""
     truncated: bool = False
     call: LLMCall | None = None
+    fields: tuple[FieldText, ...] = ()
+    over_limit: tuple[str, ...] = ()
 
 
 @dataclass
@@ -85,9 +96,11 @@ class ConsoleView:
         elif isinstance(event, VariationDone):
             v = event.variation
             self.outcomes[v.subtask.position] = _Outcome(
-                v.subtask, VariationStatus.DONE, v.text, "", v.truncated, v.call
+                v.subtask, v.status, v.text, "", v.truncated, v.call, v.fields, v.over_limit
             )
             note = " (cut off at the token limit)" if v.truncated else ""
+            if v.over_limit:
+                note += f" ⚠ still over the format's limits: {'; '.join(v.over_limit)}"
             self._print(f"✓ {v.subtask.position}. {v.subtask.type} ready{self._cost(v.call)}{note}")
         elif isinstance(event, VariationFailed):
             self.outcomes[event.subtask.position] = _Outcome(event.subtask, VariationStatus.FAILED, error=event.error)
@@ -103,12 +116,13 @@ class ConsoleView:
             self._results()
 
     def _results(self) -> None:
-        done = [o for _, o in sorted(self.outcomes.items()) if o.status is VariationStatus.DONE]
+        written = (VariationStatus.DONE, VariationStatus.OVER_LIMIT)
+        done = [o for _, o in sorted(self.outcomes.items()) if o.status in written]
         if done:
             self._section("RESULTS")
         for outcome in done:
             self._print(f"\n{'-' * 80}\nApproach {outcome.subtask.position}: {outcome.subtask.type.upper()}")
-            self._print(f"{'-' * 80}\n\n{outcome.text}\n")
+            self._print(f"{'-' * 80}\n\n{fields_text(outcome.fields) if outcome.fields else outcome.text}\n")
         finished = self.finished
         assert finished is not None
         summary = f"{finished.succeeded} of {len(self.outcomes)} variations written in {finished.wall_ms / 1000:.1f} s"
@@ -136,6 +150,7 @@ class ConsoleView:
                 "features": list(self.request.features),
                 "tone": self.request.tone,
                 "max_variations": self.request.max_variations,
+                "format": self.request.format.name if self.request.format else None,
             },
             "analysis": self.analysis,
             "variations": [self._variation(o) for _, o in sorted(self.outcomes.items())],
@@ -143,9 +158,8 @@ class ConsoleView:
             "wall_ms": finished.wall_ms if finished else None,
         }
 
-    @staticmethod
-    def _variation(o: _Outcome) -> dict[str, Any]:
-        return {
+    def _variation(self, o: _Outcome) -> dict[str, Any]:
+        shown = {
             "position": o.subtask.position,
             "type": o.subtask.type,
             "description": o.subtask.description,
@@ -154,6 +168,12 @@ class ConsoleView:
             "error": o.error,
             "truncated": o.truncated,
         }
+        if self.request.format:
+            fields = [
+                {k: v for k, v in f.to_dict().items() if k in ("name", "text", "chars", "limit")} for f in o.fields
+            ]
+            shown |= {"format": self.request.format.name, "fields": fields, "over_limit": list(o.over_limit)}
+        return shown
 
     @staticmethod
     def _call(c: LLMCall) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any, cast
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.workflow.formats import FieldText, from_dict
 from bot.workflow.records import CallRecord, MessageRef, RunDetail, RunPage, RunSummary, VariationRecord, Vote
 from bot.workflow.types import VariationKind, VariationStatus
 from storage.tables import CallRow, FavouriteRow, Run, VariationRow
@@ -60,7 +61,7 @@ async def recent_runs(
     counts: dict[int, tuple[int, int]] = {}
     favourites: dict[int, tuple[int | None, str | None, int]] = {}
     if ids:
-        done = func.sum(case((VariationRow.status == VariationStatus.DONE, 1), else_=0))
+        done = func.sum(case((VariationRow.status.in_((VariationStatus.DONE, VariationStatus.OVER_LIMIT)), 1), else_=0))
         originals = VariationRow.kind == VariationKind.ORIGINAL  # new versions are not counted as planned ones
         per_run = select(VariationRow.run_id, func.count(), done).where(VariationRow.run_id.in_(ids), originals)
         for run_id, total, done_count in await session.execute(per_run.group_by(VariationRow.run_id)):
@@ -105,7 +106,9 @@ async def run_detail(session: AsyncSession, run_id: int) -> RunDetail | None:
         votes.setdefault(vote.position, []).append(Vote(vote.user_id, vote.position, vote.how, vote.created_at))
     variations = tuple(
         VariationRecord(
-            **_columns(v, VariationRow, exclude={"run_id"}),
+            **_columns(v, VariationRow, exclude={"run_id", "fields", "over_limit"}),
+            fields=tuple(FieldText.from_dict(f) for f in v.fields or ()),
+            over_limit=tuple(v.over_limit or ()),
             votes=tuple(votes.get(v.position, ())),
         )
         for v in await session.scalars(
@@ -116,8 +119,9 @@ async def run_detail(session: AsyncSession, run_id: int) -> RunDetail | None:
         CallRecord(**_columns(c, CallRow, exclude={"run_id"}))
         for c in await session.scalars(select(CallRow).where(CallRow.run_id == run_id).order_by(CallRow.id))
     )
-    values = _columns(run, Run, exclude=set())
+    values = _columns(run, Run, exclude={"format"})
     values["features"] = tuple(values["features"])
+    values["format"] = from_dict(run.format) if run.format else None
     return RunDetail(**values, variations=variations, calls=calls)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete
 
+from bot.workflow.formats import to_dict
 from bot.workflow.records import MessageRef, Origin, RunDetail, RunPage
 from bot.workflow.types import (
     CopyRequest,
@@ -69,6 +70,7 @@ class Repository:
             "features": list(request.features),
             "tone": request.tone,
             "max_variations": request.max_variations,
+            "format": to_dict(request.format) if request.format else None,
             "status": RunStatus.PLANNING,
             "created_at": now,
             "runner": str(runner.current()),
@@ -108,8 +110,10 @@ class Repository:
             run_id,
             variation.subtask,
             {
-                "status": VariationStatus.DONE,
+                "status": variation.status,
                 "text": variation.text,
+                "fields": [f.to_dict() for f in variation.fields] if variation.fields else None,
+                "over_limit": list(variation.over_limit) or None,
                 "truncated": variation.truncated,
                 "error": "",
                 "model": call.model,

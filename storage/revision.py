@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from storage.db import Database
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 async def current(db: Database) -> str | None:

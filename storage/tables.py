@@ -144,6 +144,7 @@ class Run(Base):
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
     estimated_cost_usd: Mapped[float | None] = mapped_column(Float, default=0.0)
+    format: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # bot.workflow.formats.to_dict
 
 
 class VariationRow(Base):
@@ -173,6 +174,8 @@ class VariationRow(Base):
     parent_position: Mapped[int | None] = mapped_column(Integer)
     instruction: Mapped[str] = mapped_column(Text, default="", server_default="")
     requested_by: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    fields: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a format's field instances, written
+    over_limit: Mapped[list[str] | None] = mapped_column(JSON)  # what is still wrong with them
 
 
 class CallRow(Base):

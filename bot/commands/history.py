@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.console import fields_text
 from bot.errors import RequestError
 from bot.workflow.types import VariationStatus
 
@@ -160,6 +161,8 @@ def render_detail(detail: RunDetail) -> str:
             lines.append(f"{label + ':':<9} {value}")
     if detail.slack_thread_ts:
         lines.append(f"Slack:    channel {detail.slack_channel}, thread {detail.slack_thread_ts}")
+    if detail.format:
+        lines.append(f"Format:   {detail.format.name} ({detail.format.summary()})")
     if detail.error:
         lines.append(f"Error:    {detail.error}")
     lines += [_tokens(detail), "", "Analysis:", _indent(detail.analysis)]
@@ -175,7 +178,10 @@ def render_detail(detail: RunDetail) -> str:
         lines.append(f"  ({usage}{latency})")
         if v.description:
             lines.append(f"  Brief: {v.description}")
-        lines.append(_indent(v.text) if v.status is VariationStatus.DONE else f"  Error: {v.error}")
+        if v.fields:
+            lines.append(_indent(fields_text(v.fields)))
+        else:
+            lines.append(_indent(v.text) if v.status is VariationStatus.DONE else f"  Error: {v.error}")
         votes = ", ".join(f"{vote.user_id} ({vote.how})" for vote in v.votes)
         lines.append(f"  Votes: {len(v.votes)}{' - ' + votes if votes else ''}")
     lines += ["", f"Model calls ({len(detail.calls)}):"]

@@ -33,6 +33,10 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
     parser.add_argument(
         "--variations", type=int, default=None, help=f"at most this many variations (1-{MAX_VARIATIONS})"
     )
+    parser.add_argument(
+        "--format", default="", metavar="NAME", help="a format with hard character limits: tweet, google-ads, email..."
+    )
+    parser.add_argument("--max-chars", type=int, default=None, metavar="N", help="copy of at most N characters")
     parser.add_argument("--json", action="store_true", help="print the whole result as one JSON document on stdout")
 
 
@@ -45,15 +49,17 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         max_variations=settings.max_variations if args.variations is None else args.variations,
     )
     request = replace(request, max_variations=min(request.max_variations, settings.max_variations))
-    return asyncio.run(_run(request, settings, json_mode=args.json))
+    return asyncio.run(_run(request, settings, args, json_mode=args.json))
 
 
-async def _run(request: CopyRequest, settings: Settings, *, json_mode: bool) -> int:
+async def _run(request: CopyRequest, settings: Settings, args: argparse.Namespace, *, json_mode: bool) -> int:
     from bot.app import App
     from bot.console import ConsoleView
     from bot.services import Origin, RunSource
+    from bot.workflow.formats import choose
 
     async with App.open(settings) as app:
+        request = replace(request, format=choose(app.formats, args.format, args.max_chars))
         llm = app.llm()
         orchestrator, worker = (llm.describe(model) for model in app.models)
         print(f"copybot: {llm.provider} · orchestrator {orchestrator}, workers {worker}", file=sys.stderr, flush=True)

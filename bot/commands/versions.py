@@ -31,8 +31,17 @@ def document(version: Version) -> dict[str, Any]:
             "kind": subtask.kind,
             "status": version.status,
             "error": version.error,
+            **_format_fields(version),
         },
     }
+
+
+def _format_fields(version: Version) -> dict[str, Any]:
+    """A version of a run with a format carries its fields, as `copybot run --json` shows them."""
+    variation = version.variation
+    if variation is None or not variation.fields:
+        return {}
+    return {"fields": [f.to_dict() for f in variation.fields], "over_limit": list(variation.over_limit)}
 
 
 def render(version: Version) -> str:

@@ -5,6 +5,7 @@ records of bot.workflow.records, never on storage's modules; bot/app.py builds
 them once per command.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.services.events import RunSink
@@ -12,6 +13,7 @@ from bot.services.history import HistoryQuery, HistoryService
 from bot.services.refinements import RefinementService, Version, parse_refinement
 from bot.services.runs import CopyService, RunOutcome
 from bot.services.votes import VoteService
+from bot.workflow.formats import Format
 from bot.workflow.records import (
     CallRecord,
     MessageRef,
@@ -33,6 +35,7 @@ class Services:
     votes: VoteService
     history: HistoryService
     refinements: RefinementService
+    formats: Mapping[str, Format]  # by name: the presets and the team's own (COPYBOT_FORMATS_FILE)
 
 
 __all__ = [

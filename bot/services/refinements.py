@@ -27,6 +27,7 @@ from bot.workflow.types import (
     LLMCall,
     Revision,
     Subtask,
+    Variation,
     VariationDone,
     VariationFailed,
     VariationKind,
@@ -57,10 +58,15 @@ class Version:
     status: VariationStatus
     text: str = ""
     error: str = ""
+    variation: Variation | None = None  # when written: its fields and what is still over their limits
+
+
+WRITTEN = (VariationStatus.DONE, VariationStatus.OVER_LIMIT)
 
 
 def request_of(run: RunDetail) -> CopyRequest:
-    return CopyRequest(run.product, run.audience, run.features, run.tone, run.max_variations)
+    """The run's request, format included: a new version keeps it, and the same checks."""
+    return CopyRequest(run.product, run.audience, run.features, run.tone, run.max_variations, run.format)
 
 
 def _numbers(variations: Sequence[VariationRecord]) -> str:
@@ -70,12 +76,12 @@ def _numbers(variations: Sequence[VariationRecord]) -> str:
 def choose_base(run: RunDetail, named: int | None, user_id: str) -> VariationRecord:
     """The variation a new version is made from: the one named, else the person's own favourite in the run, else
     the run's most-voted one, else its only written one."""
-    written = [v for v in run.variations if v.status is VariationStatus.DONE]
+    written = [v for v in run.variations if v.status in WRITTEN]
     if named is not None:
         found = next((v for v in run.variations if v.position == named), None)
         if found is None:
             raise RequestError(f"This run has no variation {named}.", hint=f"Its variations: {_numbers(written)}.")
-        if found.status is not VariationStatus.DONE:
+        if found.status not in WRITTEN:
             raise RequestError(
                 f"Variation {named} has no copy to work from (it {found.status}).",
                 hint=f"Pick one that was written: {_numbers(written)}.",
@@ -157,7 +163,7 @@ class RefinementService:
                 f"This run already has {self.max_versions} new versions, as many as a run may have.",
                 hint="Start a fresh run with /copy for more.",
             )
-        written = [v for v in run.variations if v.status is VariationStatus.DONE]
+        written = [v for v in run.variations if v.status in WRITTEN]
         revision = Revision(
             request=request_of(run),
             subtask=reserved,
@@ -172,7 +178,8 @@ class RefinementService:
                 async for event in handle:
                     await store(self.repository, run.id, event)
                     if isinstance(event, VariationDone):
-                        version = Version(run.id, reserved, VariationStatus.DONE, event.variation.text)
+                        new = event.variation
+                        version = Version(run.id, reserved, new.status, new.text, variation=new)
                     elif isinstance(event, VariationFailed):
                         version = Version(run.id, reserved, VariationStatus.FAILED, error=event.error)
                     await deliver(run.id, event, sinks)

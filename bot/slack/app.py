@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.services import Services
+from bot.slack.brief import register_brief
 from bot.slack.commands import register_commands
 from bot.slack.events import register_events
 from bot.slack.refine import register_refinements
@@ -100,4 +101,5 @@ def build_app(
     )
     register_events(app, votes=services.votes, emoji=settings.favourite_emoji, tasks=tasks)
     register_refinements(app, services=services, tasks=tasks)
+    register_brief(app, services=services, client=client, tasks=tasks, max_variations=settings.max_variations)
     return app

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.slack.text import escape, shorten, shorten_fallback, split_text
+from bot.slack.text import SECTION_LIMIT, escape, shorten, shorten_fallback, split_text
+from bot.workflow.formats import FieldText
 from bot.workflow.types import RunStatus, Subtask, Variation, VariationKind
 
 Block = dict[str, Any]
@@ -26,6 +27,7 @@ DESCRIPTION_CHARS = 300
 INSTRUCTION_CHARS = 60
 PICK_ACTION = "copybot_pick"
 ANOTHER_ACTION = "copybot_another"
+NEW_BRIEF_ACTION = "copybot_new_brief"
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,13 @@ class ParentState:
     audience: str = ""
     tone: str = ""
     features: tuple[str, ...] = ()
+    format: str = ""
     analysis: str = ""
     planned: tuple[Subtask, ...] = ()
     plan_final: bool = False
     ready: int = 0
     failed: int = 0
+    over_limit: int = 0  # ready, but still over the format's limits
     status: RunStatus | None = None  # None while running
     error: str = ""
 
@@ -83,7 +87,12 @@ def parent_message(state: ParentState) -> SlackMessage:
     blocks: list[Block] = [_section(f"*<@{state.user_id}> asked for copy:* {escape(shorten(state.product, 2_000))}")]
     details = [
         f"*{name}:* {escape(shorten(value, 500))}"
-        for name, value in (("Audience", state.audience), ("Tone", state.tone), ("Features", ", ".join(state.features)))
+        for name, value in (
+            ("Audience", state.audience),
+            ("Tone", state.tone),
+            ("Features", ", ".join(state.features)),
+            ("Format", state.format),
+        )
         if value
     ]
     if details:
@@ -110,8 +119,9 @@ def progress_line(state: ParentState) -> str:
     if state.status is RunStatus.DONE:
         return f":white_check_mark: Done: {state.ready}/{total} variations ready in the thread."
     if state.status is RunStatus.PARTIAL:
+        over = f", {state.over_limit} still over the format's limits" if state.over_limit else ""
         extra = f" {escape(state.error)}" if state.error else ""
-        return f":warning: Partly done: {state.ready} ready, {state.failed} failed.{extra}"
+        return f":warning: Partly done: {state.ready} ready{over}, {state.failed} failed.{extra}"
     if state.status is RunStatus.FAILED:
         return f":x: Failed: {escape(state.error or 'no variation could be written.')} Try `/copy` again in a minute."
     if state.status is RunStatus.INTERRUPTED:
@@ -122,14 +132,17 @@ def progress_line(state: ParentState) -> str:
     if not total:
         return ":hourglass_flowing_sand: Planning the variations…"
     planning = "" if state.plan_final else " (still planning)"
-    return f":writing_hand: {state.ready}/{total} ready{planning}."
+    return f":writing_hand: {state.ready + state.over_limit}/{total} ready{planning}."
 
 
 def variation_messages(variation: Variation) -> list[SlackMessage]:
     """A finished variation: its heading, the copy and its buttons (Pick, Another take); several messages if long."""
     label = heading(variation.subtask)
-    sections = _sections(variation.text)
+    sections = _field_sections(variation.fields) if variation.fields else _sections(variation.text)
     tail: list[Block] = []
+    if variation.over_limit:
+        problems = escape("; ".join(variation.over_limit))
+        tail.append(_context(f":warning: Still not within the format after the rewrites: {problems}. Fix before use."))
     if variation.truncated:
         tail.append(_context(":scissors: The model hit its length limit; this copy may end abruptly."))
     tail.append(variation_actions(variation.subtask.position))
@@ -138,6 +151,28 @@ def variation_messages(variation: Variation) -> list[SlackMessage]:
         _copy_message(label if i == 0 else f"{label} (continued, {i + 1}/{len(chunks)})", chunk, tail if i == 0 else [])
         for i, chunk in enumerate(chunks)
     ]
+
+
+def _field_sections(fields: Sequence[FieldText]) -> list[Block]:
+    """Each field labelled with its count (`*Headline 1* · 27/30`), :warning: when over its limit."""
+    blocks = []
+    for field in fields:
+        mark = " :warning:" if field.over else ""
+        label = f"*{escape(field.label.capitalize())}* · {field.chars}/{field.limit}{mark}"
+        pieces = split_text(field.text, SECTION_LIMIT - len(label) - 1) or [""]
+        blocks.append(_section(f"{label}\n{escape(pieces[0])}"))
+        blocks.extend(_section(escape(piece)) for piece in pieces[1:])
+    return blocks
+
+
+def help_message(usage: str) -> SlackMessage:
+    """`/copy help`: the usage, and a button that opens the brief form."""
+    button = {
+        "type": "button",
+        "action_id": NEW_BRIEF_ACTION,
+        "text": {"type": "plain_text", "text": ":memo: New brief", "emoji": True},
+    }
+    return SlackMessage(text=usage, blocks=(_section(usage), {"type": "actions", "elements": [button]}))
 
 
 def live_message(subtask: Subtask, text: str) -> SlackMessage:

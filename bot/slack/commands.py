@@ -1,7 +1,7 @@
 """The `/copy` handler: ack at once, then run the workflow in a background task.
 
-`/copy help` (and an empty `/copy`) and malformed options are answered in the
-ack itself, without any model call. `/copy history` reads the database and
+`/copy help` and malformed options are answered in the ack itself, without any
+model call; `/copy` alone opens the brief form (bot/slack/brief.py). `/copy history` reads the database and
 answers in the ack (bounded by a timeout well inside Slack's 3 s).
 """
 
@@ -17,14 +17,14 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CopybotError
-from bot.services import CopyService, HistoryService, Origin, RunSource, Services
-from bot.slack.blocks import ParentState, error_text
+from bot.services import HistoryService, Services
+from bot.slack.blocks import help_message
+from bot.slack.brief import brief_context, open_brief
 from bot.slack.history import history_blocks
 from bot.slack.parsing import Copy, Help, History, parse_command, usage
-from bot.slack.sink import SlackThread, tell
+from bot.slack.start import requester, start_copy
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.text import escape, shorten
-from bot.workflow.types import CopyRequest
 
 log = logging.getLogger(__name__)
 HISTORY_TIMEOUT_S = 2.0
@@ -42,12 +42,15 @@ def register_commands(
 ) -> None:
     async def copy_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         try:
-            parsed = parse_command(str(command.get("text", "")), max_variations=max_variations)
+            parsed = parse_command(
+                str(command.get("text", "")), max_variations=max_variations, formats=services.formats
+            )
         except CopybotError as exc:
             await ack(text=f":warning: {escape(str(exc))}")
             return
         if isinstance(parsed, Help):
-            await ack(text=usage(emoji, max_variations))
+            message = help_message(usage(emoji, max_variations, services.formats))
+            await ack(text=message.text, blocks=list(message.blocks))
         elif isinstance(parsed, History):
             await _history(ack, command, parsed, services.history, slack_host)
         elif isinstance(parsed, Copy):
@@ -59,41 +62,13 @@ def register_commands(
                 text=f":hourglass_flowing_sand: Writing copy for *{product}*… the plan and each variation "
                 "will appear in a thread here."
             )
-            thread = SlackThread(
-                client,
-                services.runs,
-                respond,
-                channel=str(command["channel_id"]),
-                state=_state(parsed.request, command),
-            )
-            job = _run(services.runs, thread, parsed.request, _origin(command), respond)
-            tasks.spawn(job, name="copy")
+            start_copy(services.runs, client, tasks, parsed.request, requester(command), respond)
+        else:
+            await ack()
+            trigger = str(command.get("trigger_id", ""))
+            await open_brief(client, trigger, services.formats, max_variations, brief_context(command))
 
     app.command("/copy")(copy_command)
-
-
-async def _run(
-    service: CopyService,
-    thread: SlackThread,
-    request: CopyRequest,
-    origin: Origin,
-    respond: AsyncRespond,
-) -> None:
-    """One run: the service stores and streams events; the thread's poster posts them concurrently."""
-    poster = asyncio.create_task(thread.run())
-    try:
-        await service.run(request, origin, sinks=[thread])  # cancelled at shutdown: stored and shown as interrupted
-    except CopybotError as exc:
-        await tell(respond, error_text(str(exc)))
-    except Exception:
-        log.exception("a /copy run crashed")
-        await tell(respond, error_text("an internal error occurred (details are in the bot's log)."))
-    finally:
-        thread.close()
-        try:
-            await poster
-        finally:
-            poster.cancel()
 
 
 async def _history(
@@ -107,23 +82,3 @@ async def _history(
         await ack(text=":warning: History is not available right now; try again in a minute.")
         return
     await ack(text=message.text, blocks=list(message.blocks))
-
-
-def _origin(command: dict[str, Any]) -> Origin:
-    return Origin(
-        source=RunSource.SLACK,
-        team_id=str(command.get("team_id", "")),
-        channel_id=str(command.get("channel_id", "")),
-        user_id=str(command.get("user_id", "")),
-        user_name=str(command.get("user_name", "")),
-    )
-
-
-def _state(request: CopyRequest, command: dict[str, Any]) -> ParentState:
-    return ParentState(
-        user_id=str(command.get("user_id", "")),
-        product=request.product,
-        audience=request.audience,
-        tone=request.tone,
-        features=request.features,
-    )

@@ -1,6 +1,7 @@
 """`/copy` text -> what to do: help, history, or a CopyRequest. Pure functions.
 
-/copy <product> [audience: ...] [features: a, b, c] [tone: ...] [variations: N]
+/copy <product> [audience: ...] [features: a, b, c] [tone: ...] [variations: N] [format: NAME | max_chars: N]
+/copy                     (the brief form)
 /copy history [N] [mine] [search words]
 /copy help
 """
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.errors import RequestError
+from bot.workflow.formats import Format, choose
 from bot.workflow.types import MAX_VARIATIONS, MIN_VARIATIONS, CopyRequest
 
 HISTORY_DEFAULT = 10
@@ -23,21 +26,27 @@ _KEYS = {
     "feature": "features",
     "tone": "tone",
     "variations": "variations",
+    "format": "format",
+    "max_chars": "max_chars",
 }
 _OPTION = re.compile(r"(?:^|(?<=[\s,;|]))(" + "|".join(_KEYS) + r")\s*:", re.IGNORECASE)
 _SLACK_ENTITY = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
-def usage(emoji: tuple[str, ...], max_variations: int = MAX_VARIATIONS) -> str:
+def usage(emoji: tuple[str, ...], max_variations: int = MAX_VARIATIONS, formats: Iterable[str] = ()) -> str:
     """The `/copy help` text (Slack mrkdwn)."""
     reactions = " ".join(f":{e}:" for e in emoji)
     return (
         "*How to use /copy*\n"
-        f"`/copy <product> [audience: ...] [features: a, b, c] [tone: ...] [variations: 1-{max_variations}]`\n"
+        f"`/copy <product> [audience: ...] [features: a, b, c] [tone: ...] [variations: 1-{max_variations}] "
+        "[format: NAME | max_chars: N]`\n"
         "  e.g. `/copy Eco water bottle audience: hikers features: BPA-free, keeps drinks cold 24h "
-        "tone: playful variations: 3`\n"
+        "tone: playful variations: 3 format: google-ads`\n"
+        f"  Formats (character limits checked for you): {', '.join(formats)}.\n"
+        "  `/copy` alone opens a form for the brief.\n"
         "  I post the plan as a thread here, then each variation as a reply the moment it is written.\n"
-        f"  React with {reactions} or press *Pick this one* to vote for your favourite (one per person).\n"
+        f"  React with {reactions} or press *Pick this one* to vote for your favourite (one per person); "
+        "reply in the thread (`2 shorter`) or press *Another take* for a new version.\n"
         "`/copy history [N] [mine] [search words]`: this channel's last N runs (default 10, at most 30); "
         "`mine`: only yours; in a DM with me: all of yours.\n"
         "`/copy help`: this message."
@@ -47,6 +56,11 @@ def usage(emoji: tuple[str, ...], max_variations: int = MAX_VARIATIONS) -> str:
 @dataclass(frozen=True)
 class Help:
     pass
+
+
+@dataclass(frozen=True)
+class Brief:
+    """`/copy` alone: the brief form (a modal)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ class Copy:
     request: CopyRequest
 
 
-Command = Help | History | Copy
+Command = Help | Brief | History | Copy
 
 
 def unslack(text: str) -> str:
@@ -76,15 +90,24 @@ def unslack(text: str) -> str:
     return html.unescape(_SLACK_ENTITY.sub(plain, text))
 
 
-def parse_command(text: str, *, max_variations: int = MAX_VARIATIONS) -> Command:
+def parse_command(
+    text: str, *, max_variations: int = MAX_VARIATIONS, formats: Mapping[str, Format] | None = None
+) -> Command:
     """Parse `/copy` text; raise RequestError with a hint when it cannot be used."""
     text = unslack(text).strip()
     first, _, rest = text.partition(" ")
-    if not text or (first.lower() in {"help", "-h", "--help", "?"} and not rest.strip()):
+    if not text:
+        return Brief()
+    if first.lower() in {"help", "-h", "--help", "?"} and not rest.strip():
         return Help()
     if first.lower() == "history":
         return _history(rest)
-    return Copy(_request(text, max_variations))
+    return Copy(_request(text, max_variations, formats or {}))
+
+
+def whole_number(raw: str) -> int | None:
+    """`raw` as a number of ASCII digits (never `²` or `٣`), else None."""
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def _history(text: str) -> History:
@@ -100,7 +123,7 @@ def _history(text: str) -> History:
     return History(limit=limit, mine=mine, search=" ".join(words))
 
 
-def _request(text: str, max_variations: int) -> CopyRequest:
+def _request(text: str, max_variations: int, formats: Mapping[str, Format]) -> CopyRequest:
     parts = _OPTION.split(text)
     product = parts[0].strip(" \t\n,;|")
     options: dict[str, str] = {}
@@ -112,12 +135,18 @@ def _request(text: str, max_variations: int) -> CopyRequest:
     count = max_variations
     if "variations" in options:
         raw = options["variations"]
-        if not raw.isdigit() or not MIN_VARIATIONS <= int(raw) <= max_variations:
+        number = whole_number(raw)
+        if number is None or not MIN_VARIATIONS <= number <= max_variations:
             raise RequestError(
                 f"`variations: {raw}` is not a number from {MIN_VARIATIONS} to {max_variations}.",
                 hint="e.g. `variations: 3`. See `/copy help`.",
             )
-        count = int(raw)
+        count = number
+    limit = None
+    if "max_chars" in options:
+        limit = whole_number(options["max_chars"])
+        if limit is None:
+            raise RequestError(f"`max_chars: {options['max_chars']}` is not a number.", hint="e.g. `max_chars: 280`.")
     features = tuple(f.strip() for f in re.split(r"[,;\n]", options.get("features", "")) if f.strip())
     if not product:
         raise RequestError("Say what to write about first.", hint="e.g. `/copy Eco water bottle audience: hikers`.")
@@ -127,4 +156,5 @@ def _request(text: str, max_variations: int) -> CopyRequest:
         features=features,
         tone=options.get("tone", ""),
         max_variations=count,
+        format=choose(formats, options.get("format", ""), limit),
     )

@@ -197,7 +197,10 @@ class SlackThread:
             self.state = replace(state, planned=event.plan.subtasks, plan_final=True, analysis=analysis)
             self._dirty = True
         elif isinstance(event, VariationDone):
-            self.state = replace(state, ready=state.ready + 1)
+            if event.variation.over_limit:
+                self.state = replace(state, over_limit=state.over_limit + 1)
+            else:
+                self.state = replace(state, ready=state.ready + 1)
             self._dirty = True
             if self.blocked:
                 self._private.append(event.variation)

@@ -42,6 +42,7 @@ from bot.workflow.types import (
     RunStatus,
     Subtask,
     VariationStarted,
+    VariationStatus,
 )
 from bot.workflow.writer import Writer, copy_key
 
@@ -84,11 +85,12 @@ class Workflow:
         VariationStarted, its calls, then VariationDone or VariationFailed."""
         return WorkflowRun(lambda emit: _revise(self, revision, emit))
 
-    def writer(self, emit: Emit) -> Writer:
-        """A writer of variations for one run: worker model, timeouts, and the concurrency gate."""
+    def writer(self, request: CopyRequest, emit: Emit) -> Writer:
+        """A writer of variations for one run: worker model, timeouts, the concurrency gate, the request's checks."""
         config = self.config
         return Writer(
             llm=self.llm,
+            request=request,
             model=config.worker_model,
             max_tokens=config.worker_max_tokens,
             timeout_s=config.worker_timeout_s,
@@ -98,8 +100,19 @@ class Workflow:
         )
 
 
+def _shortfall(total: int, failed: int, over: int) -> str:
+    """Why a run is partial: `1 of 3 variations failed.`, `1 of 3 variations is still over its format's limits.`"""
+    parts = []
+    if failed:
+        parts.append(f"{failed} of {total} variation{'s' if total != 1 else ''} failed.")
+    if over:
+        verb = "is" if over == 1 else "are"
+        parts.append(f"{over} of {total} variation{'s' if total != 1 else ''} {verb} still over the format's limits.")
+    return " ".join(parts)
+
+
 async def _revise(workflow: Workflow, revision: Revision, emit: Emit) -> None:
-    writer = workflow.writer(emit)
+    writer = workflow.writer(revision.request, emit)
     writer.copies.update((copy_key(text), position) for position, text in revision.earlier)
     emit(VariationStarted(revision.subtask))
     await writer.write(revision.subtask, revision_prompt(revision))
@@ -115,10 +128,9 @@ class _Run:
         self.emit = emit
         self.builder = PlanBuilder(request.max_variations)
         self.plan_gate = workflow.model_gate or contextlib.nullcontext()
-        self.writer = workflow.writer(emit)
+        self.writer = workflow.writer(request, emit)
         self.analysis_sent = False
-        self.succeeded = 0
-        self.failed = 0
+        self.outcomes: list[VariationStatus] = []  # how each variation ended
 
     async def execute(self) -> None:
         started = time.monotonic()
@@ -132,14 +144,17 @@ class _Run:
                     self.emit(PlanReady(Plan(analysis="", subtasks=self.builder.subtasks)))
             else:
                 self.emit(PlanReady(plan))
+        done, over, failed = (
+            self.outcomes.count(s) for s in (VariationStatus.DONE, VariationStatus.OVER_LIMIT, VariationStatus.FAILED)
+        )
         status = RunStatus.DONE
-        if self.succeeded == 0:
+        if done + over == 0:
             status = RunStatus.FAILED
             error = error or "No variation could be written."
-        elif self.failed or error:
+        elif failed or over or error:
             status = RunStatus.PARTIAL
-            error = error or f"{self.failed} of {self.succeeded + self.failed} variations failed."
-        self.emit(RunFinished(status, error, self.succeeded, self.failed, elapsed_ms(started)))
+            error = error or _shortfall(len(self.outcomes), failed, over)
+        self.emit(RunFinished(status, error, done, failed, elapsed_ms(started), over))
 
     def _analysis(self, analysis: str) -> None:
         if not self.analysis_sent:
@@ -212,10 +227,7 @@ class _Run:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _write(self, subtask: Subtask) -> None:
-        if await self.writer.write(subtask, worker_prompt(self.request, subtask)):
-            self.succeeded += 1
-        else:
-            self.failed += 1
+        self.outcomes.append(await self.writer.write(subtask, worker_prompt(self.request, subtask)))
 
     def _record(self, call: LLMCall) -> None:
         self.emit(CallRecorded(call))

@@ -24,6 +24,11 @@ def _request_values(request: CopyRequest) -> dict[str, str]:
     }
 
 
+def _format_value(request: CopyRequest) -> str:
+    fmt = request.format
+    return _data(f"{fmt.description} ({fmt.name}): {fmt.summary()}" if fmt else "")
+
+
 def _render(role: Role, name: str, constraint: OutputConstraint, **values: str) -> Prompt:
     text = prompts.load(name).render(**values)
     return Prompt(role=role, name=name, text=text, sha256=prompts.sha256(text), constraint=constraint)
@@ -44,40 +49,59 @@ def orchestrator_prompt(request: CopyRequest) -> Prompt:
         "orchestrator",
         shape,
         how_many=_how_many(request.max_variations),
+        format=_format_value(request),
         **_request_values(request),
     )
+
+
+def _copy_values(request: CopyRequest, subtask: Subtask) -> dict[str, str]:
+    """What every writing prompt carries: the request, the assignment, the format and the reply's form."""
+    fmt = request.format
+    format_section = ""
+    reply = prompts.load("reply_free").render()
+    if fmt is not None:
+        fields = "\n".join(f"{field.label(i)}: at most {field.limit:,} characters" for field, i in fmt.slots())
+        format_section = prompts.load("format").render(name=_data(fmt.description), fields=_data(fields))
+        tags = "\n".join(f"<{field.name}>{field.label(i)}</{field.name}>" for field, i in fmt.slots())
+        reply = prompts.load("reply_fields").render(tags=tags)
+    return {
+        "style": _data(subtask.type),
+        "guidelines": _data(subtask.description),
+        "format": format_section,
+        "reply": reply,
+        **_request_values(request),
+    }
+
+
+def _shape(request: CopyRequest) -> ResponseShape:
+    fmt = request.format
+    return ResponseShape(tuple((field.name, field.limit) for field, _ in fmt.slots()) if fmt else ())
 
 
 def worker_prompt(request: CopyRequest, subtask: Subtask) -> Prompt:
-    return _render(
-        Role.WORKER,
-        "worker",
-        ResponseShape(),
-        style=_data(subtask.type),
-        guidelines=_data(subtask.description),
-        **_request_values(request),
-    )
+    return _render(Role.WORKER, "worker", _shape(request), **_copy_values(request, subtask))
 
 
 def revision_prompt(revision: Revision) -> Prompt:
     """A refinement (the base copy and the person's instruction) or another take (the earlier texts of its style)."""
-    subtask = revision.subtask
-    style = {
-        "style": _data(subtask.type),
-        "guidelines": _data(subtask.description),
-        **_request_values(revision.request),
-    }
+    subtask, request = revision.subtask, revision.request
+    values = _copy_values(request, subtask)
     if subtask.kind is VariationKind.REFINE:
+        instruction = _data(subtask.instruction)
         return _render(
-            Role.WORKER,
-            "refine",
-            ResponseShape(),
-            copy=_data(revision.base),
-            instruction=_data(subtask.instruction),
-            **style,
+            Role.WORKER, "refine", _shape(request), copy=_data(revision.base), instruction=instruction, **values
         )
     earlier = "\n".join(f"<version>{_data(text)}</version>" for text in revision.same_style or (revision.base,))
-    return _render(Role.WORKER, "another", ResponseShape(), earlier=earlier, **style)
+    return _render(Role.WORKER, "another", _shape(request), earlier=earlier, **values)
+
+
+def rewrite_prompt(request: CopyRequest, subtask: Subtask, copy: str, problems: tuple[str, ...]) -> Prompt:
+    """A second chance for a reply that breaks its requirements (a field over its limit...): the copy and each
+    problem, worded exactly."""
+    listed = _data("\n".join(f"- {problem}" for problem in problems))
+    return _render(
+        Role.WORKER, "rewrite", _shape(request), copy=_data(copy), problems=listed, **_copy_values(request, subtask)
+    )
 
 
 def protected_strings(request: CopyRequest) -> tuple[str, ...]:

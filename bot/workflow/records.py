@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.workflow.formats import FieldText, Format
 from bot.workflow.types import RunStatus, VariationKind, VariationStatus
 
 
@@ -65,6 +66,8 @@ class VariationRecord:
     parent_position: int | None = None
     instruction: str = ""
     requested_by: str = ""
+    fields: tuple[FieldText, ...] = ()
+    over_limit: tuple[str, ...] = ()
     votes: tuple[Vote, ...] = ()
 
 
@@ -156,3 +159,4 @@ class RunDetail:
     estimated_cost_usd: float | None
     variations: tuple[VariationRecord, ...]
     calls: tuple[CallRecord, ...]
+    format: Format | None = None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.errors import RequestError
+from bot.workflow.formats import FieldText, Format
 
 MAX_PRODUCT_CHARS = 1000
 MAX_FIELD_CHARS = 300
@@ -53,6 +54,7 @@ class VariationStatus(StrEnum):
 
     WRITING = "writing"
     DONE = "done"
+    OVER_LIMIT = "over_limit"  # written, but a field is still over its format's limit after the rewrites
     FAILED = "failed"
     INTERRUPTED = "interrupted"
 
@@ -70,6 +72,7 @@ class CopyRequest:
     features: tuple[str, ...] = ()
     tone: str = ""
     max_variations: int = MAX_VARIATIONS
+    format: Format | None = None  # fields with hard character limits; None: free copy
 
     def __post_init__(self) -> None:
         product = _clean(self.product)
@@ -149,12 +152,19 @@ class LLMCall:
 
 @dataclass(frozen=True)
 class Variation:
-    """A written variation."""
+    """A written variation. With a format, `fields` holds each field instance and `over_limit` what is still wrong
+    after the rewrites (then its status is over_limit); `text` is the whole copy."""
 
     subtask: Subtask
     text: str
     truncated: bool
     call: LLMCall
+    fields: tuple[FieldText, ...] = ()
+    over_limit: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> VariationStatus:
+        return VariationStatus.OVER_LIMIT if self.over_limit else VariationStatus.DONE
 
 
 @dataclass(frozen=True)
@@ -228,6 +238,7 @@ class RunFinished:
     succeeded: int = 0
     failed: int = 0
     wall_ms: int = 0
+    over_limit: int = 0
 
 
 Event = (

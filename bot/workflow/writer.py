@@ -1,9 +1,13 @@
-"""Writing one variation from its prompt: the call under the writers' gate, and the small-model guard.
+"""Writing one variation from its prompt: the call under the writers' gate, the small-model guard, and the checks
+in code of a format's fields.
 
 An empty copy, or one identical to a copy already written in the run, is
-written once more before the variation is marked failed. A writer never
-raises (except on cancellation): a failure becomes a VariationFailed event,
-so one bad variation never cancels the others.
+written once more before the variation is marked failed. With a format, each
+field is checked (missing, extra, empty, over its limit); a reply with
+problems gets up to MAX_REWRITES targeted rewrite calls naming each problem,
+and what is still wrong then is kept on the variation (status over_limit),
+never silently cut. A writer never raises (except on cancellation): a failure
+becomes a VariationFailed event, so one bad variation never cancels the others.
 """
 
 from __future__ import annotations
@@ -14,12 +18,25 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.workflow.calls import CallError, failure_reason, timed_call
+from bot.workflow.formats import FieldText, read_fields
 from bot.workflow.live import LiveText
-from bot.workflow.llm.base import LLM, Prompt
+from bot.workflow.llm.base import LLM, Completion, Prompt
 from bot.workflow.plan import extract_response
-from bot.workflow.types import CallRecorded, Emit, LLMCall, Subtask, Variation, VariationDone, VariationFailed
+from bot.workflow.prompting import rewrite_prompt
+from bot.workflow.types import (
+    CallRecorded,
+    CopyRequest,
+    Emit,
+    LLMCall,
+    Subtask,
+    Variation,
+    VariationDone,
+    VariationFailed,
+    VariationStatus,
+)
 
 log = logging.getLogger(__name__)
+MAX_REWRITES = 2
 
 
 def copy_key(text: str) -> str:
@@ -27,11 +44,19 @@ def copy_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+@dataclass(frozen=True)
+class _Reply:
+    completion: Completion
+    call: LLMCall
+    copy: str  # inside <response>
+
+
 @dataclass
 class Writer:
     """Writes variations of one run with the worker model; `copies` holds every copy written so far."""
 
     llm: LLM
+    request: CopyRequest
     model: str
     max_tokens: int
     timeout_s: float
@@ -40,41 +65,75 @@ class Writer:
     live_interval_s: float | None = None  # stream each variation as VariationText (live text) when set
     copies: dict[str, int] = field(default_factory=dict)  # copy_key -> the position that wrote it
 
-    async def write(self, subtask: Subtask, prompt: Prompt) -> bool:
-        """Write `subtask` from `prompt`; True when it was written. Emits its calls and VariationDone/Failed."""
+    async def write(self, subtask: Subtask, prompt: Prompt) -> VariationStatus:
+        """Write `subtask` from `prompt`; how it ended (done, over_limit, failed). Emits its calls and
+        VariationDone or VariationFailed."""
         live = None
         if self.live_interval_s is not None and self.llm.capabilities.streams:
             live = LiveText(subtask, self.emit, self.live_interval_s)
+        reply: _Reply | None = None
         for attempt in (1, 2):
             try:
-                async with self.gate:
-                    completion, call = await timed_call(
-                        self.llm,
-                        prompt,
-                        self.model,
-                        self.max_tokens,
-                        self.timeout_s,
-                        position=subtask.position,
-                        on_text=live.attempt() if live else None,
-                        on_cancel=self._record,
-                    )
+                reply = await self._call(subtask, prompt, live)
             except CallError as exc:
                 return self._failed(subtask, str(exc), exc.call)
             except Exception as exc:  # one worker's bug must not cancel the others
                 log.exception("worker %d crashed", subtask.position)
                 return self._failed(subtask, failure_reason(exc, self.timeout_s), None)
-            text = extract_response(completion.text)
-            problem = self._unusable(text)
+            problem = self._unusable(self._visible(reply.copy))
             if problem is None:
                 break
             reason, error = problem
             if attempt == 2:
-                return self._failed(subtask, reason, replace(call, error=error))
-            self.emit(CallRecorded(replace(call, error=f"{error}; retried")))
+                return self._failed(subtask, reason, replace(reply.call, error=error))
+            self.emit(CallRecorded(replace(reply.call, error=f"{error}; retried")))
+        assert reply is not None
+        reply, fields, problems = await self._check(subtask, reply)
+        text = self._visible(reply.copy)
         self.copies[copy_key(text)] = subtask.position
-        self.emit(CallRecorded(call))
-        self.emit(VariationDone(Variation(subtask, text, completion.truncated, call)))
-        return True
+        self.emit(CallRecorded(reply.call))
+        variation = Variation(subtask, text, reply.completion.truncated, reply.call, fields, problems)
+        self.emit(VariationDone(variation))
+        return variation.status
+
+    async def _check(self, subtask: Subtask, reply: _Reply) -> tuple[_Reply, tuple[FieldText, ...], tuple[str, ...]]:
+        """The format's fields of `reply`, rewritten up to MAX_REWRITES times while any is wrong."""
+        fmt = self.request.format
+        if fmt is None:
+            return reply, (), ()
+        fields, problems = read_fields(reply.copy, fmt)
+        for _ in range(MAX_REWRITES):
+            if not problems:
+                break
+            prompt = rewrite_prompt(self.request, subtask, reply.copy, problems)
+            try:
+                rewritten = await self._call(subtask, prompt, None)
+            except CallError as exc:  # keep the copy we have, problems and all
+                self.emit(CallRecorded(exc.call))
+                break
+            self.emit(CallRecorded(replace(reply.call, error=f"{'; '.join(problems)}; rewritten")))
+            reply = rewritten
+            fields, problems = read_fields(reply.copy, fmt)
+        return reply, fields, problems
+
+    async def _call(self, subtask: Subtask, prompt: Prompt, live: LiveText | None) -> _Reply:
+        async with self.gate:
+            completion, call = await timed_call(
+                self.llm,
+                prompt,
+                self.model,
+                self.max_tokens,
+                self.timeout_s,
+                position=subtask.position,
+                on_text=live.attempt() if live else None,
+                on_cancel=self._record,
+            )
+        return _Reply(completion, call, extract_response(completion.text))
+
+    def _visible(self, copy: str) -> str:
+        """The copy a reader sees: with a format, its fields' texts (without their tags)."""
+        fmt = self.request.format
+        return copy if fmt is None else "\n\n".join(f.text for f in read_fields(copy, fmt)[0])
 
     def _unusable(self, text: str) -> tuple[str, str] | None:
         """Why a copy cannot be kept (the reason shown, the error recorded), or None when it can."""
@@ -88,8 +147,8 @@ class Writer:
     def _record(self, call: LLMCall) -> None:
         self.emit(CallRecorded(call))
 
-    def _failed(self, subtask: Subtask, reason: str, call: LLMCall | None) -> bool:
+    def _failed(self, subtask: Subtask, reason: str, call: LLMCall | None) -> VariationStatus:
         if call is not None:
             self._record(call)
         self.emit(VariationFailed(subtask, reason, call))
-        return False
+        return VariationStatus.FAILED

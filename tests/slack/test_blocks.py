@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.errors import RequestError
 from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, ParentState, not_in_channel_text, parent_message, variation_messages
-from bot.slack.parsing import Copy, Help, History, parse_command, unslack
+from bot.slack.parsing import Brief, Copy, Help, History, parse_command, unslack
 from bot.slack.text import SECTION_LIMIT, escape, split_text
 from bot.workflow.types import LLMCall, RunStatus, Subtask, Usage, Variation
 
@@ -72,7 +72,7 @@ def test_parse_rejects_malformed_options(text: str) -> None:
 
 
 def test_parse_help_and_history() -> None:
-    assert parse_command("") == Help() and parse_command("help") == Help()
+    assert parse_command("") == Brief() and parse_command("help") == Help()
     assert parse_command("history") == History()
     assert parse_command("history 5 mine water bottle") == History(limit=5, mine=True, search="water bottle")
     assert parse_command("history 500").limit == 30  # type: ignore[union-attr]

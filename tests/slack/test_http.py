@@ -44,14 +44,15 @@ async def test_healthz_answers_json(bot: Bot) -> None:
         assert (await response.json())["ok"] is True
 
 
-async def test_help_and_empty_command_show_usage_without_a_model_call(bot: Bot) -> None:
-    for text in ("help", "", "   "):
-        answer = await bot.send.command(text)
-        assert answer.status == 200
-        assert (
-            "/copy history" in answer.body["text"] and ":star: :+1: :heart: :white_check_mark:" in answer.body["text"]
-        )
+async def test_help_shows_usage_and_an_empty_command_opens_the_brief_form_without_a_model_call(bot: Bot) -> None:
+    answer = await bot.send.command("help")
+    assert answer.status == 200
+    assert "/copy history" in answer.body["text"] and ":star: :+1: :heart: :white_check_mark:" in answer.body["text"]
+    assert "google-ads" in answer.body["text"]  # the formats are listed
+    for text in ("", "   "):
+        assert (await bot.send.command(text)).status == 200
     await bot.tasks.join()
+    assert [c.params["trigger_id"] for c in bot.slack.calls_to("views.open")] == ["trigger.2", "trigger.3"]
     assert bot.llm.requests == []
     assert bot.slack.calls_to("chat.postMessage") == []
 

@@ -5,8 +5,10 @@ It speaks Slack's wire format: `POST /api/<method>` with a form or JSON body and
 with HTTP 200, and HTTP 429 + Retry-After when told to. It records every call
 (`calls`), keeps the messages it accepted (`messages`), enforces Slack's size
 limits (msg_too_long, invalid_blocks), can refuse channels (not_in_channel,
-channel_not_found) or any call (`refuse`), serves response_url endpoints (`response_url(name)`), and a
-Socket Mode websocket (`apps.connections.open` returns its URL).
+channel_not_found) or any call (`refuse`), serves response_url endpoints (`response_url(name)`), a
+Socket Mode websocket (`apps.connections.open` returns its URL), views (views.open / views.update /
+views.publish, checked against Slack's view limits; `views`, `home`) and private files (`add_file`, served to the
+bot token only).
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-MAX_TEXT = 40_000
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3_000
-MAX_HEADER_TEXT = 150
+from tests.support.slack_limits import MAX_SECTION_TEXT, MAX_TEXT, block_problem, view_problem
+
+__all__ = ["MAX_SECTION_TEXT", "Call", "FakeSlack", "Message"]
+
 _MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
 
@@ -61,6 +63,9 @@ class FakeSlack:
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     latency_s: float = 0.0
+    views: list[dict[str, Any]] = field(default_factory=list)  # every modal opened (or updated), in order
+    home: dict[str, dict[str, Any]] = field(default_factory=dict)  # the App Home published per user
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> (content, mimetype)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -88,6 +93,13 @@ class FakeSlack:
         """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
         self._refusals[method].extend([error] * times)
 
+    def add_file(self, name: str, content: bytes, mimetype: str) -> dict[str, Any]:
+        """Serve a private file; return it as Slack describes it in a message's `files`."""
+        self.files[name] = (content, mimetype)
+        url = f"{self.url}/files/{name}"
+        return {"id": f"F{len(self.files)}", "name": name, "mimetype": mimetype, "size": len(content),
+                "url_private": url, "url_private_download": url}  # fmt: skip
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -106,6 +118,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -144,6 +157,14 @@ class FakeSlack:
         return ws
 
     # --- HTTP handlers -------------------------------------------------------------------------------------------
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.bot_token}":
+            return web.Response(status=403, text="<html>sign in</html>", content_type="text/html")
+        found = self.files.get(request.match_info["name"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[0], content_type=found[1])
+
     async def _response(self, request: web.Request) -> web.Response:
         self.responses[request.match_info["name"]].append(await request.json())
         await self._notify()
@@ -198,7 +219,23 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "permalink": _permalink(channel, ts)}
         if method in ("reactions.add", "reactions.remove"):
             return {"ok": True}
+        if method.startswith("views."):
+            return self._view(method, params)
         return {"ok": False, "error": "unknown_method"}
+
+    def _view(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view") or {}
+        if isinstance(view, str):
+            view = json.loads(view)
+        if method == "views.open" and not str(params.get("trigger_id", "")).startswith("trigger."):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if problem := view_problem(view):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
+        if method == "views.publish":
+            self.home[str(params.get("user_id", ""))] = view
+        else:
+            self.views.append(view)
+        return {"ok": True, "view": {"id": f"V{len(self.views) + len(self.home)}", **view}}
 
     def _message(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
@@ -216,7 +253,7 @@ class FakeSlack:
             return {"ok": False, "error": "no_text"}
         if len(text) > MAX_TEXT:
             return {"ok": False, "error": "msg_too_long"}
-        if problem := _block_problem(blocks):
+        if problem := block_problem(blocks):
             return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
@@ -243,20 +280,6 @@ async def _params(request: web.Request) -> dict[str, Any]:
         else:
             params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
     return params
-
-
-def _block_problem(blocks: list[dict[str, Any]]) -> str:
-    if len(blocks) > MAX_BLOCKS:
-        return f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]"
-    for i, block in enumerate(blocks):
-        text = block.get("text") or {}
-        limit = MAX_HEADER_TEXT if block.get("type") == "header" else MAX_SECTION_TEXT
-        if len(str(text.get("text", ""))) > limit:
-            return f"must be less than {limit + 1} characters [json-pointer:/blocks/{i}/text]"
-        for element in block.get("elements") or []:
-            if len(str(element.get("text", ""))) > MAX_SECTION_TEXT:
-                return f"must be less than {MAX_SECTION_TEXT + 1} characters [json-pointer:/blocks/{i}/elements]"
-    return ""
 
 
 def _permalink(channel: str, ts: str) -> str:

@@ -33,7 +33,10 @@ class PlanShape:
 
 @dataclass(frozen=True)
 class ResponseShape:
-    """A worker's reply: one `<response>` of free copy."""
+    """A worker's reply: one `<response>` of free copy, or, with `fields`, exactly one tag per field instance
+    inside it, in order: (tag name, character limit)."""
+
+    fields: tuple[tuple[str, int], ...] = ()
 
 
 OutputConstraint = PlanShape | ResponseShape

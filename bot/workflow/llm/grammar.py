@@ -39,6 +39,8 @@ ANALYSIS_SENTENCES = 3
 PLAN_MAX_TOKENS = 640  # above the longest plan the grammar admits, so a constrained plan is never cut off
 RESPONSE_CHARS = (80, 1400)
 RESPONSE_MAX_TOKENS = 450  # above the longest response the grammar admits (about 350 tokens)
+FIELD_CHARS_CAP = 400  # a field's text offline: its limit, but never more (a small model is slow and loses the thread)
+FIELD_MIN_CHARS = 12
 
 
 def _literal(text: str) -> str:
@@ -82,7 +84,23 @@ def plan_grammar(styles: Sequence[str] = tuple(STYLES), min_tasks: int = MIN_TAS
     return "\n".join(rules)
 
 
-def response_grammar() -> str:
-    """GBNF for a worker's reply: `<response>` free text (no markup, 80-1,400 characters) `</response>`."""
-    low, high = RESPONSE_CHARS
-    return f'root ::= "<response>\\n" [^<>\\n] [^<>]{{{low - 1},{high - 1}}} "\\n</response>"'
+def response_grammar(fields: Sequence[tuple[str, int]] = ()) -> str:
+    """GBNF for a worker's reply: `<response>` free text (no markup, 80-1,400 characters) `</response>`; with a
+    format's `fields` (tag, limit), exactly one tag per field instance, in order, each of at most its limit
+    (and FIELD_CHARS_CAP) characters: offline copy meets the limits by construction."""
+    if not fields:
+        low, high = RESPONSE_CHARS
+        return f'root ::= "<response>\\n" [^<>\\n] [^<>]{{{low - 1},{high - 1}}} "\\n</response>"'
+    parts = []
+    for name, limit in fields:
+        high = min(limit, FIELD_CHARS_CAP)
+        low = max(1, min(high // 3, FIELD_MIN_CHARS))
+        parts.append(f'"<{name}>" [^<>\\n ] [^<>\\n]{{{low - 1},{high - 1}}} "</{name}>\\n"')
+    return 'root ::= "<response>\\n" ' + " ".join(parts) + ' "</response>"'
+
+
+def response_max_tokens(fields: Sequence[tuple[str, int]] = ()) -> int:
+    """Above the longest reply `response_grammar(fields)` admits (a token is at least one character)."""
+    if not fields:
+        return RESPONSE_MAX_TOKENS
+    return sum(min(limit, FIELD_CHARS_CAP) + 2 * len(name) + 6 for name, limit in fields) // 2 + 32

@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.errors import ConfigError, LLMError, LLMUnavailable
 from bot.workflow.llm.base import FREE, Capabilities, Completion, PlanShape, Price, Prompt, ResponseShape, TextSink
-from bot.workflow.llm.grammar import PLAN_MAX_TOKENS, RESPONSE_MAX_TOKENS, STYLES, plan_grammar, response_grammar
+from bot.workflow.llm.grammar import PLAN_MAX_TOKENS, STYLES, plan_grammar, response_grammar, response_max_tokens
 from bot.workflow.llm.local_sampling import GrammarSampler
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
@@ -171,7 +171,8 @@ class LocalLLM:
             gbnf = plan_grammar(styles, constraint.min_tasks, constraint.max_tasks)
             cap, temperature, penalty = PLAN_MAX_TOKENS, 0.5, 1.1
         elif isinstance(constraint, ResponseShape):
-            gbnf, cap, temperature, penalty = response_grammar(), RESPONSE_MAX_TOKENS, 0.7, 1.15
+            gbnf, cap = response_grammar(constraint.fields), response_max_tokens(constraint.fields)
+            temperature, penalty = 0.7, 1.15
         else:
             gbnf, cap, temperature, penalty = None, max_tokens, 0.7, 1.15
         sampler = GrammarSampler(llama, gbnf, seed=seed, temperature=temperature, repeat_penalty=penalty)
