@@ -53,13 +53,21 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
         # storage: the workflow's domain types and the error tree; never the application or an adapter
         (
             "storage",
-            ("storage", "bot.workflow.types", "bot.workflow.records", "bot.errors"),
+            ("storage", "bot.workflow.types", "bot.workflow.records", "bot.workflow.formats", "bot.errors"),
             ("slack_sdk", "slack_bolt"),
         ),
         # the Slack adapter: the services and the core's types; never storage or a provider
         (
             "bot/slack",
-            ("bot.slack", "bot.services", "bot.workflow.types", "bot.workflow.records", "bot.config", "bot.errors"),
+            (
+                "bot.slack",
+                "bot.services",
+                "bot.workflow.types",
+                "bot.workflow.records",
+                "bot.workflow.formats",
+                "bot.config",
+                "bot.errors",
+            ),
             ("anthropic", "llama_cpp", "sqlalchemy"),
         ),
         # the application services: the core and storage (the only callers of storage)
@@ -77,6 +85,7 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
                 "bot.errors",
                 "bot.workflow.types",
                 "bot.workflow.records",
+                "bot.workflow.formats",
             ),
             ("sqlalchemy", "anthropic"),
         ),

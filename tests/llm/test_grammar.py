@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from bot.workflow.llm.grammar import MAX_TASKS, MIN_TASKS, STYLES, plan_grammar, response_grammar
+from bot.workflow.llm.grammar import (
+    MAX_TASKS,
+    MIN_TASKS,
+    STYLES,
+    plan_grammar,
+    response_grammar,
+    response_max_tokens,
+)
 
 
 def rules(gbnf: str) -> dict[str, str]:
@@ -46,3 +53,12 @@ def test_a_worker_reply_is_wrapped_free_text() -> None:
 
 def _unquoted(body: str) -> str:
     return re.sub(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}', " ", body)
+
+
+def test_a_formats_response_grammar_emits_each_field_tag_bounded_by_its_limit() -> None:
+    grammar = response_grammar((("headline", 30), ("headline", 30), ("body", 2000)))
+    assert grammar.startswith('root ::= "<response>\\n" "<headline>"')
+    assert grammar.count('"<headline>"') == 2 and grammar.count('"</body>\\n"') == 1
+    assert "{9,29}" in grammar  # a headline: at most its 30 characters (at least 10)
+    assert "{11,399}" in grammar  # a long field: at most the offline cap of 400
+    assert response_max_tokens((("headline", 30),)) > 30 // 2

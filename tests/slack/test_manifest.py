@@ -29,6 +29,7 @@ def test_manifest_declares_the_command_scopes_events_and_interactivity() -> None
         "im:history",
         "mpim:history",
         "app_mentions:read",
+        "files:read",  # the text of a message's files, for the brief form
     }
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {
@@ -43,3 +44,5 @@ def test_manifest_declares_the_command_scopes_events_and_interactivity() -> None
     assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
     assert settings["interactivity"] == {"is_enabled": True, "request_url": command["url"]}
     assert "socket_mode_enabled" in settings
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", "copybot_from_message")

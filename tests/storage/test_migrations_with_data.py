@@ -108,3 +108,26 @@ async def test_0005_makes_every_existing_variation_an_original_and_finds_runs_by
     await migrate.downgrade(config, "0003")
     await migrate.upgrade(config)
     assert await migrate.current(config) == migrate.head()
+
+
+async def test_0006_keeps_old_runs_as_free_copy_and_over_limit_downgrades_to_done(database_url: str) -> None:
+    config = DatabaseConfig.parse(database_url)
+    await migrate.upgrade(config, "0005")
+    _, _, done = cast(list[int], await _sync(database_url, seed))
+    repository = await open_repository(config)  # upgrades to head
+    try:
+        run = await repository.run_detail(done)
+        assert run is not None and run.format is None
+        assert [(v.fields, v.over_limit) for v in run.variations] == [((), ())]
+    finally:
+        await repository.aclose()
+    await _sync(database_url, _over_limit)
+    await migrate.downgrade(config, "0005")
+    statuses = [s for _, _, variations in await _sync(database_url, states) for s, _ in variations]  # type: ignore[union-attr]
+    assert statuses == ["done"] * 4  # over_limit did not exist before 0006: such copy is written, so done
+    await migrate.upgrade(config)
+
+
+def _over_limit(connection: Connection) -> None:
+    variations = Table("variations", MetaData(), autoload_with=connection)
+    connection.execute(variations.update().values(status="over_limit", over_limit=["headline 1: 40 characters"]))
