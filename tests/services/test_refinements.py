@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import update
 
 from bot.errors import RequestError
 from bot.services import CopyService, Origin, RefinementService, RunSource, parse_refinement
+from bot.workflow.formats import presets
 from bot.workflow.types import Role, Subtask, VariationStatus
 from storage import Repository
 from storage.tables import Run
@@ -151,3 +153,20 @@ async def test_a_version_cut_off_by_a_crash_is_marked_interrupted_by_recovery(
     assert detail is not None
     assert [v.status for v in detail.variations if v.position == 4] == [VariationStatus.INTERRUPTED]
     assert any(c.position == 4 and "interrupted" in c.error for c in detail.calls)  # the call in flight is kept
+
+
+async def test_a_new_version_keeps_the_runs_format_and_its_checks(repository: Repository) -> None:
+    fmt = presets()["sms"]
+    llm = ScriptedLLM(
+        copies={
+            "playful": [
+                "<response><text>Sip happy.</text></response>",
+                "<response><text>" + "x" * 200 + "</text></response>",
+            ]
+        }
+    )
+    outcome = await CopyService(workflow(llm), repository).run(replace(REQUEST, format=fmt), SLACK)
+    version = await service(llm, repository).refine(outcome.run_id, 3, "longer")
+    assert "text: at most 160 characters" in llm.prompts[-1].text and llm.prompts[-1].name == "rewrite"
+    assert version.status == "over_limit" and version.variation is not None
+    assert version.variation.over_limit == ("text: 200 characters, limit 160",)

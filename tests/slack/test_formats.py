@@ -168,3 +168,22 @@ async def test_the_message_shortcut_prefills_the_form_with_the_message_and_its_f
     assert product.startswith("Our new *AquaFlask* bottle")
     assert "Keeps drinks cold for 24 hours." in product and "Lifetime warranty on every bottle" in product
     assert json.loads(bot.slack.views[0]["private_metadata"])["channel_id"] == "C9"
+
+
+async def test_the_new_brief_button_in_help_opens_the_form_for_that_channel(bot: Bot) -> None:
+    help_answer = await bot.send.command("help", channel_id="C5")
+    (button,) = [e for b in help_answer.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "U2", "name": "bob", "team_id": "T1"},
+        "trigger_id": "trigger.77",
+        "channel": {"id": "C5", "name": "marketing"},
+        "container": {"type": "message", "channel_id": "C5", "is_ephemeral": True},
+        "response_url": bot.slack.response_url("help"),
+        "actions": [{"action_id": button["action_id"], "type": "button", "action_ts": "1.1"}],
+    }
+    assert (await bot.send.action(payload)).status == 200
+    await bot.slack.wait_for(lambda: len(bot.slack.views) == 1)
+    assert bot.slack.calls_to("views.open")[0].params["trigger_id"] == "trigger.77"
+    assert json.loads(bot.slack.views[0]["private_metadata"])["channel_id"] == "C5"
