@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.services import CopyService, HistoryService, RefinementService, Services, VoteService
+from bot.services import (
+    CopyService,
+    HistoryService,
+    RefinementService,
+    RunContext,
+    Services,
+    StatsService,
+    VoiceService,
+    VoteService,
+)
 from bot.workflow import Workflow, WorkflowConfig
 from bot.workflow.formats import Format, load_formats
 from bot.workflow.llm.base import LLM
@@ -141,18 +150,30 @@ class App:
         """Past runs only: no model is needed (and none is loaded)."""
         return HistoryService(await self.repository())
 
+    async def stats(self) -> StatsService:
+        """A workspace's figures: no model is needed (and none is loaded)."""
+        return StatsService(await self.repository())
+
+    async def voices(self) -> VoiceService:
+        """Brand voices (the CLI's `copybot voice`): no model is needed (and none is loaded)."""
+        return VoiceService(await self.repository(), editors=self.settings.voice_editors)
+
     async def services(self) -> Services:
         """Every service, over the provider and the database (built now if they are not yet)."""
         if self._services is None:
             formats = self.formats
             workflow = self.workflow()
             repository = await self.repository()
+            voices = VoiceService(repository, editors=self.settings.voice_editors)
+            context = RunContext(repository, voices, taste=self.settings.team_taste)
             self._services = Services(
-                runs=CopyService(workflow, repository),
+                runs=CopyService(workflow, repository, context),
                 votes=VoteService(repository),
                 history=HistoryService(repository),
                 refinements=RefinementService(workflow, repository, max_versions=self.settings.max_refinements),
                 formats=formats,
+                voices=voices,
+                stats=StatsService(repository),
             )
         return self._services
 

@@ -21,6 +21,8 @@ COMMANDS = {
     "serve": "Run the Slack bot (HTTP on $PORT, or Socket Mode).",
     "refine": "Rewrite a variation of a past run as you ask (a new version).",
     "another": "Write a new take of a variation's style in a past run.",
+    "voice": "Show or change a brand voice (text, banned terms, required spellings).",
+    "stats": "This month's usage and the styles teams pick.",
     "history": "List past runs, or show one in full.",
     "db": "Manage the database schema (upgrade).",
 }

@@ -47,6 +47,8 @@ class Settings:
     live_text: bool = False
     max_refinements: int = 20
     formats_file: str = ""
+    voice_editors: tuple[str, ...] = ()
+    team_taste: bool = True
     port: int = 3000
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -85,6 +87,8 @@ class Settings:
             live_text=_flag(env, "COPYBOT_LIVE_TEXT"),
             max_refinements=_integer(env, "COPYBOT_MAX_REFINEMENTS", 20, low=0, high=500),
             formats_file=text("COPYBOT_FORMATS_FILE"),
+            voice_editors=tuple(u.strip() for u in text("COPYBOT_VOICE_EDITORS").split(",") if u.strip()),
+            team_taste=_switch(env, "COPYBOT_TEAM_TASTE", default=True),
             port=_integer(env, "PORT", 3000, low=1, high=65535),
             env=MappingProxyType(dict(env)),
         )
@@ -125,6 +129,18 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be more than 0 seconds.")
     return value
+
+
+def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """on|off (also 1/0, true/false, yes/no); anything else names the variable."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not on or off.", hint=f"Set {name}=on or {name}=off.")
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -53,6 +53,7 @@ class _Outcome:
     call: LLMCall | None = None
     fields: tuple[FieldText, ...] = ()
     over_limit: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()
 
 
 @dataclass
@@ -96,11 +97,13 @@ class ConsoleView:
         elif isinstance(event, VariationDone):
             v = event.variation
             self.outcomes[v.subtask.position] = _Outcome(
-                v.subtask, v.status, v.text, "", v.truncated, v.call, v.fields, v.over_limit
+                v.subtask, v.status, v.text, "", v.truncated, v.call, v.fields, v.over_limit, v.violations
             )
             note = " (cut off at the token limit)" if v.truncated else ""
             if v.over_limit:
                 note += f" ⚠ still over the format's limits: {'; '.join(v.over_limit)}"
+            if v.violations:
+                note += f" ⚠ against the brand voice: {'; '.join(v.violations)}"
             self._print(f"✓ {v.subtask.position}. {v.subtask.type} ready{self._cost(v.call)}{note}")
         elif isinstance(event, VariationFailed):
             self.outcomes[event.subtask.position] = _Outcome(event.subtask, VariationStatus.FAILED, error=event.error)
@@ -167,6 +170,7 @@ class ConsoleView:
             "text": o.text,
             "error": o.error,
             "truncated": o.truncated,
+            "violations": list(o.violations),
         }
         if self.request.format:
             fields = [

@@ -106,9 +106,10 @@ async def run_detail(session: AsyncSession, run_id: int) -> RunDetail | None:
         votes.setdefault(vote.position, []).append(Vote(vote.user_id, vote.position, vote.how, vote.created_at))
     variations = tuple(
         VariationRecord(
-            **_columns(v, VariationRow, exclude={"run_id", "fields", "over_limit"}),
+            **_columns(v, VariationRow, exclude={"run_id", "fields", "over_limit", "violations"}),
             fields=tuple(FieldText.from_dict(f) for f in v.fields or ()),
             over_limit=tuple(v.over_limit or ()),
+            violations=tuple(v.violations or ()),
             votes=tuple(votes.get(v.position, ())),
         )
         for v in await session.scalars(
@@ -119,8 +120,9 @@ async def run_detail(session: AsyncSession, run_id: int) -> RunDetail | None:
         CallRecord(**_columns(c, CallRow, exclude={"run_id"}))
         for c in await session.scalars(select(CallRow).where(CallRow.run_id == run_id).order_by(CallRow.id))
     )
-    values = _columns(run, Run, exclude={"format"})
+    values = _columns(run, Run, exclude={"format", "voice_versions"})
     values["features"] = tuple(values["features"])
+    values["voice_versions"] = tuple(run.voice_versions or ())
     values["format"] = from_dict(run.format) if run.format else None
     return RunDetail(**values, variations=variations, calls=calls)
 

@@ -36,6 +36,7 @@ from bot.workflow.types import (
 from storage import favourites, queries, recovery, runner, statements, versions
 from storage.db import Database
 from storage.tables import ProcessedEvent, utcnow
+from storage.team import TeamStore
 
 
 class Repository:
@@ -43,6 +44,7 @@ class Repository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.team = TeamStore(db)
 
     async def aclose(self) -> None:
         await self._db.aclose()
@@ -71,6 +73,7 @@ class Repository:
             "tone": request.tone,
             "max_variations": request.max_variations,
             "format": to_dict(request.format) if request.format else None,
+            "voice_versions": list(request.voice.versions) or None,
             "status": RunStatus.PLANNING,
             "created_at": now,
             "runner": str(runner.current()),
@@ -114,6 +117,7 @@ class Repository:
                 "text": variation.text,
                 "fields": [f.to_dict() for f in variation.fields] if variation.fields else None,
                 "over_limit": list(variation.over_limit) or None,
+                "violations": list(variation.violations) or None,
                 "truncated": variation.truncated,
                 "error": "",
                 "model": call.model,

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -145,6 +146,7 @@ class Run(Base):
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
     estimated_cost_usd: Mapped[float | None] = mapped_column(Float, default=0.0)
     format: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # bot.workflow.formats.to_dict
+    voice_versions: Mapped[list[int] | None] = mapped_column(JSON)  # the voice_versions ids it was written in
 
 
 class VariationRow(Base):
@@ -176,6 +178,7 @@ class VariationRow(Base):
     requested_by: Mapped[str] = mapped_column(String(32), default="", server_default="")
     fields: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a format's field instances, written
     over_limit: Mapped[list[str] | None] = mapped_column(JSON)  # what is still wrong with them
+    violations: Mapped[list[str] | None] = mapped_column(JSON)  # the brand voice's terms still broken
 
 
 class CallRow(Base):
@@ -223,3 +226,31 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class VoiceVersionRow(Base):
+    """One version of a scope's brand voice (a workspace: channel_id ""); the newest is the scope's voice."""
+
+    __tablename__ = "voice_versions"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    banned: Mapped[list[str]] = mapped_column(JSON)
+    required: Mapped[list[str]] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TasteSnapshot(Base):
+    """What a run's orchestrator was shown of its team's taste: the styles, and the favourites (run, position)."""
+
+    __tablename__ = "taste_snapshots"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    styles: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    shown: Mapped[list[list[int]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

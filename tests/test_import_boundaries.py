@@ -53,7 +53,14 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
         # storage: the workflow's domain types and the error tree; never the application or an adapter
         (
             "storage",
-            ("storage", "bot.workflow.types", "bot.workflow.records", "bot.workflow.formats", "bot.errors"),
+            (
+                "storage",
+                "bot.workflow.types",
+                "bot.workflow.records",
+                "bot.workflow.formats",
+                "bot.workflow.voice",
+                "bot.errors",
+            ),
             ("slack_sdk", "slack_bolt"),
         ),
         # the Slack adapter: the services and the core's types; never storage or a provider
@@ -65,6 +72,7 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
                 "bot.workflow.types",
                 "bot.workflow.records",
                 "bot.workflow.formats",
+                "bot.workflow.voice",
                 "bot.config",
                 "bot.errors",
             ),
@@ -86,6 +94,7 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
                 "bot.workflow.types",
                 "bot.workflow.records",
                 "bot.workflow.formats",
+                "bot.workflow.voice",
             ),
             ("sqlalchemy", "anthropic"),
         ),

@@ -178,6 +178,8 @@ def render_detail(detail: RunDetail) -> str:
         lines.append(f"  ({usage}{latency})")
         if v.description:
             lines.append(f"  Brief: {v.description}")
+        if v.violations:
+            lines.append(f"  ⚠ Against the brand voice: {'; '.join(v.violations)}")
         if v.fields:
             lines.append(_indent(fields_text(v.fields)))
         else:

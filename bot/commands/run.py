@@ -37,6 +37,9 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
         "--format", default="", metavar="NAME", help="a format with hard character limits: tweet, google-ads, email..."
     )
     parser.add_argument("--max-chars", type=int, default=None, metavar="N", help="copy of at most N characters")
+    parser.add_argument("--team", default="", metavar="T", help="write in the brand voice of Slack workspace T")
+    parser.add_argument("--channel", default="", metavar="C", help="... and of its channel C (see `copybot voice`)")
+    parser.add_argument("--no-taste", action="store_true", help="plan without the team's past favourites")
     parser.add_argument("--json", action="store_true", help="print the whole result as one JSON document on stdout")
 
 
@@ -66,7 +69,8 @@ async def _run(request: CopyRequest, settings: Settings, args: argparse.Namespac
         runs = (await app.services()).runs
         await runs.recover_interrupted()  # runs whose process crashed; live processes' runs are kept
         view = ConsoleView(request=request, provider=llm.provider, json_mode=json_mode)
-        outcome = await runs.run(request, Origin(source=RunSource.CLI, user_name=getpass.getuser()), [view])
+        origin = Origin(RunSource.CLI, args.team, args.channel, user_name=getpass.getuser())
+        outcome = await runs.run(request, origin, [view], taste=not args.no_taste)
     if outcome.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
         print(f"copybot: the run failed: {outcome.error}", file=sys.stderr)
     return EXIT_CODES[outcome.status]

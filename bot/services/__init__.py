@@ -8,10 +8,13 @@ them once per command.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.services.context import RunContext
 from bot.services.events import RunSink
 from bot.services.history import HistoryQuery, HistoryService
 from bot.services.refinements import RefinementService, Version, parse_refinement
 from bot.services.runs import CopyService, RunOutcome
+from bot.services.stats import Stats, StatsService
+from bot.services.voices import Scope, VoiceService
 from bot.services.votes import VoteService
 from bot.workflow.formats import Format
 from bot.workflow.records import (
@@ -36,6 +39,8 @@ class Services:
     history: HistoryService
     refinements: RefinementService
     formats: Mapping[str, Format]  # by name: the presets and the team's own (COPYBOT_FORMATS_FILE)
+    voices: VoiceService
+    stats: StatsService
 
 
 __all__ = [
@@ -46,15 +51,20 @@ __all__ = [
     "MessageRef",
     "Origin",
     "RefinementService",
+    "RunContext",
     "RunDetail",
     "RunOutcome",
     "RunPage",
     "RunSink",
     "RunSource",
     "RunSummary",
+    "Scope",
     "Services",
+    "Stats",
+    "StatsService",
     "VariationRecord",
     "Version",
+    "VoiceService",
     "Vote",
     "VoteService",
     "parse_refinement",

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.errors import RequestError, describe
@@ -65,7 +65,7 @@ WRITTEN = (VariationStatus.DONE, VariationStatus.OVER_LIMIT)
 
 
 def request_of(run: RunDetail) -> CopyRequest:
-    """The run's request, format included: a new version keeps it, and the same checks."""
+    """The run's request, format included: a new version keeps it, and the same checks (and the run's voice)."""
     return CopyRequest(run.product, run.audience, run.features, run.tone, run.max_variations, run.format)
 
 
@@ -164,8 +164,9 @@ class RefinementService:
                 hint="Start a fresh run with /copy for more.",
             )
         written = [v for v in run.variations if v.status in WRITTEN]
+        voice = await self.repository.team.voice_of_versions(run.voice_versions)
         revision = Revision(
-            request=request_of(run),
+            request=replace(request_of(run), voice=voice),
             subtask=reserved,
             base=base.text,
             earlier=tuple((v.position, v.text) for v in written),

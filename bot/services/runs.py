@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import describe
+from bot.services.context import RunContext
 from bot.services.events import RunSink, deliver, store
 from bot.workflow import CopyRequest, RunFinished, RunStatus, Workflow, WorkflowConfig
 from bot.workflow.records import Origin
@@ -58,13 +59,21 @@ class RunOutcome:
 class CopyService:
     """Runs the workflow for a request, storing the run and feeding the sinks."""
 
-    def __init__(self, workflow: Workflow, repository: Repository) -> None:
+    def __init__(self, workflow: Workflow, repository: Repository, context: RunContext | None = None) -> None:
         self.workflow = workflow
         self.repository = repository
+        self.context = context
 
-    async def run(self, request: CopyRequest, origin: Origin, sinks: Sequence[RunSink] = ()) -> RunOutcome:
-        """Run `request` to the end; the outcome's status is the stored one."""
+    async def run(
+        self, request: CopyRequest, origin: Origin, sinks: Sequence[RunSink] = (), *, taste: bool = True
+    ) -> RunOutcome:
+        """Run `request` to the end, in its team's voice and (unless `taste` is False) with its taste; the
+        outcome's status is the stored one."""
+        if self.context is not None:
+            request = await self.context.prepare(request, origin, taste=taste)
         run_id = await self.repository.start_run(request, origin)
+        if not request.taste.empty:
+            await self.repository.team.record_taste(run_id, request.taste)
         finished: RunFinished | None = None
         run = self.workflow.run(request)
         try:

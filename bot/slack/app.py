@@ -20,8 +20,10 @@ from bot.services import Services
 from bot.slack.brief import register_brief
 from bot.slack.commands import register_commands
 from bot.slack.events import register_events
+from bot.slack.home import register_home
 from bot.slack.refine import register_refinements
 from bot.slack.tasks import BackgroundTasks
+from bot.slack.voice import register_voice
 
 SETUP_HINT = 'See README.md, section "Create the Slack app".'
 _BOT_TOKEN = re.compile(r"^xox[bp]-[A-Za-z0-9-]+$")
@@ -102,4 +104,6 @@ def build_app(
     register_events(app, votes=services.votes, emoji=settings.favourite_emoji, tasks=tasks)
     register_refinements(app, services=services, tasks=tasks)
     register_brief(app, services=services, client=client, tasks=tasks, max_variations=settings.max_variations)
+    register_voice(app, voices=services.voices, client=client)
+    register_home(app, services=services)
     return app

@@ -143,6 +143,9 @@ def variation_messages(variation: Variation) -> list[SlackMessage]:
     if variation.over_limit:
         problems = escape("; ".join(variation.over_limit))
         tail.append(_context(f":warning: Still not within the format after the rewrites: {problems}. Fix before use."))
+    if variation.violations:
+        problems = escape("; ".join(variation.violations))
+        tail.append(_context(f":warning: Against the brand voice after the rewrites: {problems}. Fix before use."))
     if variation.truncated:
         tail.append(_context(":scissors: The model hit its length limit; this copy may end abruptly."))
     tail.append(variation_actions(variation.subtask.position))

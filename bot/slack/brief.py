@@ -179,7 +179,8 @@ def register_brief(
     async def on_new_brief(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
-        context = BriefContext(channel, str(body.get("response_url") or ""))
+        user = str((body.get("user") or {}).get("id") or "")
+        context = BriefContext(channel or user, str(body.get("response_url") or ""))  # from App Home: a DM
         await open_brief(client, str(body.get("trigger_id", "")), services.formats, max_variations, context)
 
     async def on_from_message(ack: AsyncAck, body: dict[str, Any]) -> None:

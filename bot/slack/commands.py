@@ -21,10 +21,11 @@ from bot.services import HistoryService, Services
 from bot.slack.blocks import help_message
 from bot.slack.brief import brief_context, open_brief
 from bot.slack.history import history_blocks
-from bot.slack.parsing import Copy, Help, History, parse_command, usage
+from bot.slack.parsing import Copy, Help, History, VoiceCommand, parse_command, usage
 from bot.slack.start import requester, start_copy
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.text import escape, shorten
+from bot.slack.voice import command_scope, open_voice_form, voice_command
 
 log = logging.getLogger(__name__)
 HISTORY_TIMEOUT_S = 2.0
@@ -63,6 +64,13 @@ def register_commands(
                 "will appear in a thread here."
             )
             start_copy(services.runs, client, tasks, parsed.request, requester(command), respond)
+        elif isinstance(parsed, VoiceCommand) and parsed.action:
+            await ack(text=await voice_command(parsed, command, services.voices))
+        elif isinstance(parsed, VoiceCommand):
+            await ack()
+            await open_voice_form(
+                client, str(command.get("trigger_id", "")), services.voices, command_scope(parsed, command)
+            )
         else:
             await ack()
             trigger = str(command.get("trigger_id", ""))

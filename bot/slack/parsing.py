@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.errors import RequestError
+from bot.services.voices import ACTIONS as VOICE_ACTIONS
 from bot.workflow.formats import Format, choose
 from bot.workflow.types import MAX_VARIATIONS, MIN_VARIATIONS, CopyRequest
 
@@ -49,6 +50,8 @@ def usage(emoji: tuple[str, ...], max_variations: int = MAX_VARIATIONS, formats:
         "reply in the thread (`2 shorter`) or press *Another take* for a new version.\n"
         "`/copy history [N] [mine] [search words]`: this channel's last N runs (default 10, at most 30); "
         "`mine`: only yours; in a DM with me: all of yours.\n"
+        "`/copy voice [workspace|channel] show|set <text>|ban <terms>|unban <term>|require <terms>|clear`: "
+        "the brand voice every run is written in (`/copy voice` opens a form).\n"
         "`/copy help`: this message."
     )
 
@@ -75,7 +78,17 @@ class Copy:
     request: CopyRequest
 
 
-Command = Help | Brief | History | Copy
+@dataclass(frozen=True)
+class VoiceCommand:
+    """`/copy voice [workspace|channel] [show|set <text>|ban <terms>|unban <term>|require <terms>|clear]`;
+    no action: the voice form."""
+
+    channel: bool = False
+    action: str = ""
+    argument: str = ""
+
+
+Command = Help | Brief | History | Copy | VoiceCommand
 
 
 def unslack(text: str) -> str:
@@ -102,7 +115,24 @@ def parse_command(
         return Help()
     if first.lower() == "history":
         return _history(rest)
+    if first.lower() == "voice":
+        return _voice(rest)
     return Copy(_request(text, max_variations, formats or {}))
+
+
+def _voice(text: str) -> VoiceCommand:
+    scope, _, rest = text.strip().partition(" ")
+    channel = scope.lower() == "channel"
+    if scope.lower() not in ("workspace", "channel"):
+        rest = text.strip()
+    action, _, argument = rest.strip().partition(" ")
+    if action and action.lower() not in VOICE_ACTIONS:
+        raise RequestError(
+            f"`voice {action}` is not a voice command.",
+            hint="Use `/copy voice [workspace|channel] show|set <text>|ban <terms>|unban <term>|require <terms>"
+            "|clear`.",
+        )
+    return VoiceCommand(channel, action.lower(), argument.strip())
 
 
 def whole_number(raw: str) -> int | None:

@@ -7,6 +7,7 @@ from html import escape
 import prompts
 from bot.workflow.llm.base import OutputConstraint, PlanShape, Prompt, ResponseShape
 from bot.workflow.types import MIN_STYLES, CopyRequest, Revision, Role, Subtask, VariationKind
+from bot.workflow.voice import Taste, Voice, counted
 
 NOT_SPECIFIED = "not specified"
 
@@ -50,6 +51,8 @@ def orchestrator_prompt(request: CopyRequest) -> Prompt:
         shape,
         how_many=_how_many(request.max_variations),
         format=_format_value(request),
+        voice=_voice_section(request.voice),
+        taste=_taste_section(request.taste),
         **_request_values(request),
     )
 
@@ -68,9 +71,29 @@ def _copy_values(request: CopyRequest, subtask: Subtask) -> dict[str, str]:
         "style": _data(subtask.type),
         "guidelines": _data(subtask.description),
         "format": format_section,
+        "voice": _voice_section(request.voice),
         "reply": reply,
         **_request_values(request),
     }
+
+
+def _voice_section(voice: Voice) -> str:
+    """The brand voice as data, in its own section; an empty voice adds nothing."""
+    if voice.empty:
+        return ""
+    return prompts.load("voice").render(
+        voice=_data(voice.text), banned=_data(", ".join(voice.banned)), required=_data(", ".join(voice.required))
+    )
+
+
+def _taste_section(taste: Taste) -> str:
+    if taste.empty:
+        return ""
+    styles = "\n".join(
+        f"{wins.style}: won {counted(wins.runs, 'run')} ({counted(wins.votes, 'vote')})" for wins in taste.styles
+    )
+    examples = "\n".join(f"<copy>{_data(text)}</copy>" for text in taste.examples)
+    return prompts.load("taste").render(styles=_data(styles), examples=examples or NOT_SPECIFIED)
 
 
 def _shape(request: CopyRequest) -> ResponseShape:

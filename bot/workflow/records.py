@@ -68,6 +68,7 @@ class VariationRecord:
     requested_by: str = ""
     fields: tuple[FieldText, ...] = ()
     over_limit: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()
     votes: tuple[Vote, ...] = ()
 
 
@@ -160,3 +161,26 @@ class RunDetail:
     variations: tuple[VariationRecord, ...]
     calls: tuple[CallRecord, ...]
     format: Format | None = None
+    voice_versions: tuple[int, ...] = ()  # the brand voice versions it was written in
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a workspace used over a period."""
+
+    runs: int
+    variations: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+
+
+@dataclass(frozen=True)
+class Winner:
+    """A run's most-voted variation (lowest position on a tie)."""
+
+    run_id: int
+    position: int
+    style: str
+    text: str
+    votes: int

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from bot.errors import RequestError
 from bot.workflow.formats import FieldText, Format
+from bot.workflow.voice import NO_TASTE, NO_VOICE, Taste, Voice
 
 MAX_PRODUCT_CHARS = 1000
 MAX_FIELD_CHARS = 300
@@ -73,6 +74,8 @@ class CopyRequest:
     tone: str = ""
     max_variations: int = MAX_VARIATIONS
     format: Format | None = None  # fields with hard character limits; None: free copy
+    voice: Voice = NO_VOICE  # the team's brand voice (workspace, then channel): prompts and the terminology check
+    taste: Taste = NO_TASTE  # what the team picked before: the orchestrator plans with it in mind
 
     def __post_init__(self) -> None:
         product = _clean(self.product)
@@ -161,6 +164,7 @@ class Variation:
     call: LLMCall
     fields: tuple[FieldText, ...] = ()
     over_limit: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()  # the brand voice's terms still broken after the rewrites (shown with ⚠)
 
     @property
     def status(self) -> VariationStatus:

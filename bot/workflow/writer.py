@@ -1,13 +1,15 @@
 """Writing one variation from its prompt: the call under the writers' gate, the small-model guard, and the checks
-in code of a format's fields.
+in code of a format's fields and of the brand voice's terms.
 
 An empty copy, or one identical to a copy already written in the run, is
 written once more before the variation is marked failed. With a format, each
-field is checked (missing, extra, empty, over its limit); a reply with
-problems gets up to MAX_REWRITES targeted rewrite calls naming each problem,
-and what is still wrong then is kept on the variation (status over_limit),
-never silently cut. A writer never raises (except on cancellation): a failure
-becomes a VariationFailed event, so one bad variation never cancels the others.
+field is checked (missing, extra, empty, over its limit), and the copy is
+checked against the brand voice (banned terms, required spellings); a reply
+with problems gets up to MAX_REWRITES targeted rewrite calls naming every
+problem at once, and what is still wrong then is kept on the variation
+(status over_limit; violations shown), never silently cut or edited. A
+writer never raises (except on cancellation): a failure becomes a
+VariationFailed event, so one bad variation never cancels the others.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bot.workflow.types import (
     VariationFailed,
     VariationStatus,
 )
+from bot.workflow.voice import violations
 
 log = logging.getLogger(__name__)
 MAX_REWRITES = 2
@@ -42,6 +45,20 @@ MAX_REWRITES = 2
 def copy_key(text: str) -> str:
     """Two copies with the same key are duplicates (case and spacing aside)."""
     return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A reply's copy as a reader sees it (a format's fields without their tags), and what is wrong with it."""
+
+    text: str
+    fields: tuple[FieldText, ...]
+    over_limit: tuple[str, ...]
+    violations: tuple[str, ...]
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self.over_limit + self.violations
 
 
 @dataclass(frozen=True)
@@ -80,7 +97,7 @@ class Writer:
             except Exception as exc:  # one worker's bug must not cancel the others
                 log.exception("worker %d crashed", subtask.position)
                 return self._failed(subtask, failure_reason(exc, self.timeout_s), None)
-            problem = self._unusable(self._visible(reply.copy))
+            problem = self._unusable(self._checked(reply.copy).text)
             if problem is None:
                 break
             reason, error = problem
@@ -88,33 +105,44 @@ class Writer:
                 return self._failed(subtask, reason, replace(reply.call, error=error))
             self.emit(CallRecorded(replace(reply.call, error=f"{error}; retried")))
         assert reply is not None
-        reply, fields, problems = await self._check(subtask, reply)
-        text = self._visible(reply.copy)
-        self.copies[copy_key(text)] = subtask.position
+        reply, checked = await self._check(subtask, reply)
+        self.copies[copy_key(checked.text)] = subtask.position
         self.emit(CallRecorded(reply.call))
-        variation = Variation(subtask, text, reply.completion.truncated, reply.call, fields, problems)
+        variation = Variation(
+            subtask,
+            checked.text,
+            reply.completion.truncated,
+            reply.call,
+            checked.fields,
+            checked.over_limit,
+            checked.violations,
+        )
         self.emit(VariationDone(variation))
         return variation.status
 
-    async def _check(self, subtask: Subtask, reply: _Reply) -> tuple[_Reply, tuple[FieldText, ...], tuple[str, ...]]:
-        """The format's fields of `reply`, rewritten up to MAX_REWRITES times while any is wrong."""
-        fmt = self.request.format
-        if fmt is None:
-            return reply, (), ()
-        fields, problems = read_fields(reply.copy, fmt)
+    async def _check(self, subtask: Subtask, reply: _Reply) -> tuple[_Reply, _Checked]:
+        """Check `reply` against the format and the brand voice; while anything is wrong, one rewrite call naming
+        every problem (at most MAX_REWRITES)."""
+        checked = self._checked(reply.copy)
         for _ in range(MAX_REWRITES):
-            if not problems:
+            if not checked.problems:
                 break
-            prompt = rewrite_prompt(self.request, subtask, reply.copy, problems)
+            prompt = rewrite_prompt(self.request, subtask, reply.copy, checked.problems)
             try:
                 rewritten = await self._call(subtask, prompt, None)
             except CallError as exc:  # keep the copy we have, problems and all
                 self.emit(CallRecorded(exc.call))
                 break
-            self.emit(CallRecorded(replace(reply.call, error=f"{'; '.join(problems)}; rewritten")))
+            self.emit(CallRecorded(replace(reply.call, error=f"{'; '.join(checked.problems)}; rewritten")))
             reply = rewritten
-            fields, problems = read_fields(reply.copy, fmt)
-        return reply, fields, problems
+            checked = self._checked(reply.copy)
+        return reply, checked
+
+    def _checked(self, copy: str) -> _Checked:
+        fmt = self.request.format
+        fields, over = read_fields(copy, fmt) if fmt else ((), ())
+        text = "\n\n".join(f.text for f in fields) if fmt else copy
+        return _Checked(text, fields, over, violations(text, self.request.voice))
 
     async def _call(self, subtask: Subtask, prompt: Prompt, live: LiveText | None) -> _Reply:
         async with self.gate:
@@ -129,11 +157,6 @@ class Writer:
                 on_cancel=self._record,
             )
         return _Reply(completion, call, extract_response(completion.text))
-
-    def _visible(self, copy: str) -> str:
-        """The copy a reader sees: with a format, its fields' texts (without their tags)."""
-        fmt = self.request.format
-        return copy if fmt is None else "\n\n".join(f.text for f in read_fields(copy, fmt)[0])
 
     def _unusable(self, text: str) -> tuple[str, str] | None:
         """Why a copy cannot be kept (the reason shown, the error recorded), or None when it can."""

@@ -40,7 +40,9 @@ def test_manifest_declares_the_command_scopes_events_and_interactivity() -> None
         "message.im",
         "message.mpim",
         "app_mention",
+        "app_home_opened",
     }
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
     assert settings["interactivity"] == {"is_enabled": True, "request_url": command["url"]}
     assert "socket_mode_enabled" in settings

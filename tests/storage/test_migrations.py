@@ -21,7 +21,16 @@ from storage.db import create_engine
 from storage.tables import PRODUCT_SEARCH_INDEX, Base, include_object
 from tests.storage.test_repository import SLACK
 
-TABLES = {"alembic_version", "runs", "variations", "llm_calls", "favourites", "processed_events"}
+TABLES = {
+    "alembic_version",
+    "runs",
+    "variations",
+    "llm_calls",
+    "favourites",
+    "processed_events",
+    "voice_versions",
+    "taste_snapshots",
+}
 
 
 async def _sync(database_url: str, work: object) -> object:

@@ -1,0 +1,47 @@
+"""StatsService: a workspace's figures for App Home and `copybot stats`: this month's usage and winning styles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bot.services.context import winning_styles
+from bot.workflow.records import Usage
+from bot.workflow.voice import StyleWins
+
+if TYPE_CHECKING:
+    from storage import Repository
+
+STYLE_RUNS = 200  # the winners of this many recent runs make the ranking
+BAR_WIDTH = 20
+
+
+def bar(value: int, top: int) -> str:
+    """A bar of block characters, `value` out of `top` (at least one block for anything counted)."""
+    return "█" * max(1, round(BAR_WIDTH * value / top)) if top else ""
+
+
+@dataclass(frozen=True)
+class Stats:
+    team_id: str | None
+    since: datetime
+    usage: Usage
+    styles: tuple[StyleWins, ...]
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    now = now or datetime.now(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+class StatsService:
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+
+    async def stats(self, team_id: str | None) -> Stats:
+        """This month's (UTC) usage and the top winning styles of workspace `team_id` (None: every workspace)."""
+        since = month_start()
+        usage = await self.repository.team.usage(team_id, since)
+        winners = await self.repository.team.winners(team_id, None, None, STYLE_RUNS)
+        return Stats(team_id, since, usage, winning_styles(winners))
