@@ -16,7 +16,7 @@ from tests.storage.conftest import repository_fixture
 from tests.support.plans import plan_reply
 from tests.support.scripted import REQUEST, ScriptedLLM, workflow
 
-__all__ = ["behind_the_back", "database_url_fixture", "repository_fixture"]
+__all__ = ["database_url_fixture", "repository_fixture"]
 A = Origin(RunSource.SLACK, "T1", "CA", "U1")
 B = Origin(RunSource.SLACK, "T1", "CB", "U1")
 OTHER = Origin(RunSource.SLACK, "T2", "CA", "U1")
