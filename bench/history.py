@@ -34,6 +34,7 @@ import asyncpg
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
+from bot.services import Origin, RunContext, RunSource, VoiceService
 from storage import DatabaseConfig, Repository, migrate
 from storage.db import Database
 from storage.tables import CallRow, FavouriteRow, Run, VariationRow
@@ -164,7 +165,7 @@ async def timed(samples: int, query: Callable[[random.Random], Awaitable[object]
 
 async def bench(label: str, database_url: str, runs: int, samples: int) -> None:
     await migrate.upgrade(DatabaseConfig.parse(database_url))
-    db = Database(database_url)
+    db = Database(DatabaseConfig.parse(database_url))
     repository = Repository(db)
     try:
         seconds = await seed(db, runs)
@@ -195,6 +196,12 @@ async def bench(label: str, database_url: str, runs: int, samples: int) -> None:
         async def detail(rng: random.Random) -> object:
             return await repository.run_detail(rng.randint(1, runs))
 
+        context = RunContext(repository, VoiceService(repository))
+
+        async def taste(rng: random.Random) -> object:
+            team, channel_id = channel(rng)
+            return await context.taste(Origin(RunSource.SLACK, team, channel_id, "U1"))
+
         print(f"  {'query':<44} {'p50 ms':>8} {'p95 ms':>8}")
         for name, query in (
             ("history: channel, first page of 20", first_page),
@@ -203,6 +210,7 @@ async def bench(label: str, database_url: str, runs: int, samples: int) -> None:
             ("history: channel, search a product word", search),
             ("history: all runs, search a rare string", rare_search),
             ("run_detail (3 variations, votes, 4 calls)", detail),
+            ("team taste: a channel's last 50 voted runs", taste),
         ):
             p50, p95 = await timed(samples, query)
             print(f"  {name:<44} {p50:>8.2f} {p95:>8.2f}")

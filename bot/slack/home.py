@@ -33,11 +33,7 @@ def _button(action_id: str, label: str) -> dict[str, Any]:
 
 def _usage(stats: Stats) -> str:
     usage = stats.usage
-    cost = (
-        "unknown (a model's price is not known; see COPYBOT_PRICES)"
-        if usage.cost_usd is None
-        else f"${usage.cost_usd:,.2f}"
-    )
+    cost = "unknown (a model's price is not known)" if usage.cost_usd is None else f"${usage.cost_usd:,.2f}"
     return (
         f"*This month* (since {stats.since:%B %-d}): {counted(usage.runs, 'run')}, "
         f"{counted(usage.variations, 'variation')}, {usage.input_tokens + usage.output_tokens:,} tokens, cost {cost}."

@@ -9,6 +9,7 @@ from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Connection
 
 from bot.workflow.types import INTERRUPTED_REASON
+from bot.workflow.voice import Voice
 from storage import DatabaseConfig, migrate, open_repository
 from tests.storage.test_migrations import _sync
 
@@ -131,3 +132,20 @@ async def test_0006_keeps_old_runs_as_free_copy_and_over_limit_downgrades_to_don
 def _over_limit(connection: Connection) -> None:
     variations = Table("variations", MetaData(), autoload_with=connection)
     connection.execute(variations.update().values(status="over_limit", over_limit=["headline 1: 40 characters"]))
+
+
+async def test_0007_adds_voices_and_taste_leaving_old_runs_voiceless(database_url: str) -> None:
+    config = DatabaseConfig.parse(database_url)
+    await migrate.upgrade(config, "0006")
+    _, _, done = cast(list[int], await _sync(database_url, seed))
+    repository = await open_repository(config)  # upgrades to head
+    try:
+        run = await repository.run_detail(done)
+        assert run is not None and run.voice_versions == () and run.variations[0].violations == ()
+        assert await repository.team.save_voice("T1", "", Voice("Warm.", ("cheap",)), "U1") == 1
+        assert (await repository.team.voice("T1", "")).banned == ("cheap",)
+    finally:
+        await repository.aclose()
+    await migrate.downgrade(config, "0006")
+    await migrate.upgrade(config)
+    assert await migrate.current(config) == migrate.head()
