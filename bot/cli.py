@@ -59,13 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from bot.config import Settings
     from bot.errors import CopybotError
+    from bot.terminal import one_line
 
     try:
         settings = Settings.from_env(os.environ)
         command = importlib.import_module(f"bot.commands.{args.command}")
         code: int = command.main(args, settings)
     except CopybotError as exc:
-        print(f"copybot: {exc}", file=sys.stderr)
+        print(f"copybot: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("copybot: interrupted", file=sys.stderr)

@@ -50,6 +50,8 @@ class Settings:
     voice_editors: tuple[str, ...] = ()
     team_taste: bool = True
     port: int = 3000
+    http_timeout_s: float = 10.0
+    shutdown_grace_s: float = 25.0
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:  # secrets never reach logs
@@ -90,6 +92,8 @@ class Settings:
             voice_editors=tuple(u.strip() for u in text("COPYBOT_VOICE_EDITORS").split(",") if u.strip()),
             team_taste=_switch(env, "COPYBOT_TEAM_TASTE", default=True),
             port=_integer(env, "PORT", 3000, low=1, high=65535),
+            http_timeout_s=_number(env, "COPYBOT_HTTP_TIMEOUT", 10.0),
+            shutdown_grace_s=_number(env, "COPYBOT_SHUTDOWN_GRACE", 25.0),
             env=MappingProxyType(dict(env)),
         )
 
@@ -109,10 +113,9 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, low: int, high:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number.", hint=f"Use {low}-{high}.") from None
+    if not re.fullmatch(r"[+-]?[0-9]+", raw):  # int() would also take other scripts' digits
+        raise ConfigError(f"{name}={raw!r} is not a whole number.", hint=f"Use {low}-{high}.")
+    value = int(raw)
     if not low <= value <= high:
         raise ConfigError(f"{name}={value} is out of range.", hint=f"Use {low}-{high}.")
     return value
@@ -122,10 +125,9 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number of seconds.") from None
+    if not re.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", raw):  # float() would take "nan", "inf", other digits
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds.", hint="e.g. 90 or 2.5.")
+    value = float(raw)
     if value <= 0:
         raise ConfigError(f"{name} must be more than 0 seconds.")
     return value

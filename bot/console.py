@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from bot.terminal import json_text, visible
 from bot.workflow.formats import FieldText
 from bot.workflow.types import (
     AnalysisReady,
@@ -129,13 +130,12 @@ class ConsoleView:
         finished = self.finished
         assert finished is not None
         summary = f"{finished.succeeded} of {len(self.outcomes)} variations written in {finished.wall_ms / 1000:.1f} s"
-        tokens = sum(c.usage.input_tokens + c.usage.output_tokens for c in self.calls)
-        line = f"Run {self.run_id}: {finished.status} — {summary}, {tokens:,} tokens."
+        line = f"Run {self.run_id}: {finished.status} — {summary}, {self._tokens()}."
         if finished.error:
             line += f" {finished.error}"
-        print(line, file=self.err if self.json_mode else self.out, flush=True)
+        print(visible(line), file=self.err if self.json_mode else self.out, flush=True)
         if self.json_mode:
-            json.dump(self.document(), self.out, ensure_ascii=False, indent=2)
+            self.out.write(json_text(json.dumps(self.document(), ensure_ascii=False, indent=2)))
             self.out.write("\n")
             self.out.flush()
 
@@ -186,16 +186,26 @@ class ConsoleView:
             "position": c.position,
             "provider": c.provider,
             "model": c.model,
-            "input_tokens": c.usage.input_tokens,
-            "output_tokens": c.usage.output_tokens,
+            "input_tokens": c.usage.input_tokens if c.usage.reported else None,
+            "output_tokens": c.usage.output_tokens if c.usage.reported else None,
             "duration_ms": c.duration_ms,
             "stop_reason": c.stop_reason,
             "error": c.error,
         }
 
+    def _tokens(self) -> str:
+        """The run's tokens: unknown when no call's usage was reported, a lower bound when some were not."""
+        tokens = sum(c.usage.input_tokens + c.usage.output_tokens for c in self.calls)
+        if all(c.usage.reported for c in self.calls):
+            return f"{tokens:,} tokens"
+        if not any(c.usage.reported for c in self.calls):
+            return "tokens unknown (the model server did not report them)"
+        return f"at least {tokens:,} tokens (the model server did not report them all)"
+
     @staticmethod
     def _cost(call: LLMCall) -> str:
-        return f" ({call.duration_ms / 1000:.1f} s, {call.usage.output_tokens} tokens)"
+        tokens = f"{call.usage.output_tokens} tokens" if call.usage.reported else "tokens unknown"
+        return f" ({call.duration_ms / 1000:.1f} s, {tokens})"
 
     def _section(self, title: str) -> None:
         self._print(f"\n{RULE}\n{title}\n{RULE}")
@@ -203,7 +213,7 @@ class ConsoleView:
     def _print(self, line: str) -> None:
         if self.live:
             self.err.write("\r\033[K")
-        print(line, file=self.text, flush=True)
+        print(visible(line, lines=True), file=self.text, flush=True)
         self._draw_status()
 
     def _start_ticker(self) -> None:
@@ -233,5 +243,5 @@ class ConsoleView:
             for _, o in sorted(self.outcomes.items())
         )
         elapsed = time.monotonic() - self._started
-        self.err.write(f"\r\033[K{frame} {ready}/{len(self.outcomes)} ready  {marks}  {elapsed:.1f} s")
+        self.err.write(f"\r\033[K{frame} {ready}/{len(self.outcomes)} ready  {visible(marks)}  {elapsed:.1f} s")
         self.err.flush()

@@ -68,8 +68,12 @@ class SchemaTooNew(StorageError):
     """The database schema is newer than this copybot."""
 
 
+INTERNAL_ERROR = "copybot hit an internal error; the team's admin can see why in the logs."
+
+
 def describe(error: BaseException) -> str:
-    """What to tell a user about `error`: our own message, or its type and text for anything unexpected."""
+    """What to tell a user about `error`: our own message, or INTERNAL_ERROR for anything unexpected (its type and
+    text may hold SQL, paths or internal names: they belong in the log)."""
     if isinstance(error, CopybotError):
         return str(error)
-    return f"Unexpected error: {type(error).__name__}: {error}"
+    return INTERNAL_ERROR

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -39,11 +39,14 @@ from sqlalchemy.pool import NullPool
 
 from bot.errors import StorageError
 from storage.config import DatabaseConfig
+from storage.guard import DATABASE_ERRORS, DatabaseFile, unusable
 
 BUSY_TIMEOUT_MS = 30_000
 PG_POOL_SIZE = 10
 PG_MAX_OVERFLOW = 20
+PG_CONNECT_TIMEOUT_S = 5  # asyncpg waits 60 s for a server that does not answer: handlers must answer sooner
 MAX_BATCH = 256  # write ops committed in one SQLite transaction at most
+CHECK_TIMEOUT_S = 2.0
 _WRITE = "copybot_write"
 T = TypeVar("T")
 WriteOp = Callable[[Connection], T]
@@ -57,7 +60,13 @@ def create_engine(url: URL, *, foreign_keys: bool = True, pooled: bool = True) -
     """An engine for `url` with copybot's SQLite set-up; `foreign_keys=False` is for schema migrations only."""
     if not is_sqlite(url):
         options: dict[str, Any] = {"pool_size": PG_POOL_SIZE, "max_overflow": PG_MAX_OVERFLOW} if pooled else {}
-        return create_async_engine(url, pool_pre_ping=True, poolclass=None if pooled else NullPool, **options)
+        return create_async_engine(
+            url,
+            pool_pre_ping=True,  # a connection the server dropped (a restart, an outage) is replaced, not used
+            poolclass=None if pooled else NullPool,
+            connect_args={"timeout": PG_CONNECT_TIMEOUT_S},
+            **options,
+        )
     engine = create_async_engine(url, poolclass=None if pooled else NullPool)
     _set_up_sqlite(engine.sync_engine, foreign_keys=foreign_keys)
     return engine
@@ -99,7 +108,10 @@ class Database:
         self.engine = create_engine(self.url)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = async_sessionmaker(writer(self.engine), expire_on_commit=False, autoflush=False)
-        self._writer: _GroupCommit = _SQLiteWriter(self.url) if is_sqlite(self.url) else _PostgresWriter(self.engine)
+        self.file = DatabaseFile(config.path) if config.path is not None else None
+        self._writer: _GroupCommit = (
+            _SQLiteWriter(self.url, self.file) if self.file is not None else _PostgresWriter(self.engine)
+        )
 
     @property
     def dialect(self) -> str:
@@ -107,9 +119,24 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for queries; its transaction is rolled back on exit."""
-        async with self._read() as session:
-            yield session
+        """A session for queries; its transaction is rolled back on exit. A driver error becomes a StorageError
+        fit for users (storage/guard.py), its detail logged."""
+        try:
+            async with self._read() as session:
+                yield session
+        except DATABASE_ERRORS as exc:
+            raise unusable(exc, f"reading {self.config.where}") from exc
+
+    async def check(self) -> None:
+        """Raise StorageError unless the database answers a query within CHECK_TIMEOUT_S (and, for SQLite, its file
+        is still the one opened)."""
+        if self.file is not None:
+            self.file.check()
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_S), self.read() as session:
+                await session.execute(text("SELECT 1"))
+        except TimeoutError as exc:
+            raise unusable(exc, f"checking {self.config.where} (no answer in {CHECK_TIMEOUT_S:g} s)") from exc
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -122,9 +149,12 @@ class Database:
 
         The op is sync code (SQLAlchemy Core on a sync Connection) and must not touch the event loop. Ops
         queued while a transaction runs commit together in the next one; an op that fails is retried in a
-        transaction of its own, so it fails alone.
+        transaction of its own, so it fails alone. A driver error becomes a StorageError fit for users.
         """
-        return await self._writer.submit(op)
+        try:
+            return await self._writer.submit(op)
+        except DATABASE_ERRORS as exc:
+            raise unusable(exc, f"writing to {self.config.where}") from exc
 
     async def aclose(self) -> None:
         await self._writer.aclose()
@@ -199,8 +229,9 @@ class _PostgresWriter(_GroupCommit):
 class _SQLiteWriter(_GroupCommit):
     """SQLite: a thread with its own pysqlite connection runs each batch (one thread hop per transaction)."""
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, file: DatabaseFile) -> None:
         super().__init__()
+        self._file = file
         engine = create_sync_engine(url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0)
         _set_up_sqlite(engine)
         self._pool = engine
@@ -211,7 +242,12 @@ class _SQLiteWriter(_GroupCommit):
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._commit_here, ops)
 
     def _commit_here(self, ops: list[WriteOp[Any]]) -> list[Outcome]:
-        """In the writer thread: every op in one transaction; when one fails, each op again in its own."""
+        """In the writer thread: every op in one transaction; when one fails, each op again in its own. Nothing is
+        written once the database file is gone (it would be lost)."""
+        try:
+            self._file.check()
+        except StorageError as exc:
+            return [(False, exc)] * len(ops)
         try:
             with self._engine.begin() as connection:
                 results = [op(connection) for op in ops]

@@ -11,7 +11,9 @@ same event twice.
 Every write for a run also moves its `heartbeat_at` (in the same
 transaction), and `start_run` records which process runs it
 (storage/runner.py): `mark_interrupted` fails only runs whose process is
-gone or which have not been written for longer than a live run can be silent.
+gone or which have not been written for longer than a live run can be silent
+(storage/recovery.py), and `claim_owed_threads` takes over the Slack threads
+such a process still owed posts.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, delete
 
 from bot.workflow.formats import to_dict
-from bot.workflow.records import MessageRef, Origin, RunDetail, RunPage
+from bot.workflow.records import MessageRef, Origin, RunDetail, RunPage, RunSource
 from bot.workflow.types import (
     CopyRequest,
     LLMCall,
@@ -48,6 +50,10 @@ class Repository:
 
     async def aclose(self) -> None:
         await self._db.aclose()
+
+    async def check(self) -> None:
+        """Raise StorageError (FileLost for a deleted SQLite file) unless the database can be used now."""
+        await self._db.check()
 
     async def _write(self, *steps: statements.Step) -> None:
         """Execute each (statement, parameters) in order in one write transaction."""
@@ -78,6 +84,7 @@ class Repository:
             "created_at": now,
             "runner": str(runner.current()),
             "heartbeat_at": now,
+            "slack_owed": origin.source is RunSource.SLACK,  # until its thread is posted
         }
         return await self._db.transact(lambda connection: int(connection.execute(statements.NEW_RUN, row).scalar_one()))
 
@@ -168,6 +175,8 @@ class Repository:
             "error": call.error,
             "request_id": call.request_id,
             "created_at": now,
+            "reply": call.reply,
+            "usage_reported": usage.reported,
         }
         totals = {
             "b_run_id": run_id,
@@ -194,6 +203,14 @@ class Repository:
         """Mark interrupted the unfinished runs no process will finish (storage/recovery.py); returns how many."""
         return await self._db.transact(recovery.mark_interrupted(stale_after))
 
+    async def claim_owed_threads(self, *, stale_after: timedelta) -> list[int]:
+        """Take over the finished runs whose Slack thread a gone process still owed posts; returns their ids."""
+        return await self._db.transact(recovery.claim_owed_threads(stale_after))
+
+    async def thread_delivered(self, run_id: int) -> None:
+        """The run's Slack thread is fully posted (or given up on): nothing is owed any more."""
+        await self._write(statements.touch(run_id, slack_owed=False))
+
     async def prune_processed_events(self, older_than: timedelta) -> int:
         """Forget Slack event ids seen more than `older_than` ago (Slack retries within minutes); returns how many."""
         statement = delete(ProcessedEvent).where(ProcessedEvent.created_at < utcnow() - older_than)
@@ -214,7 +231,8 @@ class Repository:
         redelivered event changes nothing and returns False, and a vote that fails to store leaves the event
         unmarked, so Slack's retry can still count it.
         """
-        return await self._db.transact(favourites.set_vote(self._db.dialect, run_id, position, user_id, how, event_id))
+        op = favourites.set_vote(self._db.dialect, run_id, position, user_id, how, event_id)
+        return await self._db.transact(op)
 
     async def clear_favourite(
         self,
@@ -230,9 +248,8 @@ class Repository:
         Only a vote for `position` (when given) cast by `how` (when given: removing one reaction keeps a vote
         cast with another). `event_id` deduplicates as for set_favourite, in the same transaction.
         """
-        return await self._db.transact(
-            favourites.clear_vote(self._db.dialect, run_id, user_id, position, how, event_id)
-        )
+        op = favourites.clear_vote(self._db.dialect, run_id, user_id, position, how, event_id)
+        return await self._db.transact(op)
 
     async def mark_event_processed(self, event_id: str) -> bool:
         """True the first time `event_id` is seen, False on every later call (safe under concurrency)."""

@@ -33,7 +33,7 @@ class Runner:
         if len(parts) != 3:
             return None
         host, pid, boot = parts
-        if not (host and pid.isdigit() and int(pid) > 0 and boot):
+        if not (host and pid.isascii() and pid.isdigit() and int(pid) > 0 and boot):
             return None
         return cls(host, int(pid), boot)
 

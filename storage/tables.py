@@ -13,6 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -26,11 +27,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.workflow.records import RunSource
-from bot.workflow.types import Role, RunStatus, VariationKind, VariationStatus
+from bot.workflow.types import Role, RunStatus, VariationKind, VariationStatus, printable
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -75,6 +78,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class PrintableText(TypeDecorator[str]):
+    """Text stored without control characters but tab and newline, whoever wrote it: a NUL fails a PostgreSQL
+    insert, and nothing the model or a user typed may drive the terminal that shows it later."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else printable(value)
+
+
+class PrintableString(TypeDecorator[str]):
+    """A VARCHAR(length) like PrintableText; a longer value (a hostile header, an odd server) is cut to fit."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        length = getattr(self.impl, "length", None)
+        return None if value is None else printable(value)[:length]
+
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -107,7 +132,8 @@ class Base(DeclarativeBase):
 
 class Run(Base):
     """One run. `runner` is the process executing it (storage/runner.py); every write for the run moves
-    `heartbeat_at`, so recovery can tell a live run in another process from one a crash left behind."""
+    `heartbeat_at`, so recovery can tell a live run in another process from one a crash left behind.
+    `slack_owed`: a Slack run whose thread is not fully posted yet (the next start finishes it)."""
 
     __tablename__ = "runs"
     __table_args__ = (
@@ -118,28 +144,30 @@ class Run(Base):
         Index("ix_runs_team", "team_id", "id"),
         Index("ix_runs_status", "status"),
         Index("ix_runs_slack_thread", "slack_channel", "slack_thread_ts"),
+        Index("ix_runs_slack_owed", "slack_owed"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[RunSource] = mapped_column(StrEnumType(RunSource, 8))
-    team_id: Mapped[str] = mapped_column(String(32), default="")
-    channel_id: Mapped[str] = mapped_column(String(32), default="")
-    user_id: Mapped[str] = mapped_column(String(32), default="")
-    user_name: Mapped[str] = mapped_column(String(255), default="")
-    product: Mapped[str] = mapped_column(Text)
-    audience: Mapped[str] = mapped_column(Text, default="")
+    team_id: Mapped[str] = mapped_column(PrintableString(32), default="")
+    channel_id: Mapped[str] = mapped_column(PrintableString(32), default="")
+    user_id: Mapped[str] = mapped_column(PrintableString(32), default="")
+    user_name: Mapped[str] = mapped_column(PrintableString(255), default="")
+    product: Mapped[str] = mapped_column(PrintableText())
+    audience: Mapped[str] = mapped_column(PrintableText(), default="")
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
-    tone: Mapped[str] = mapped_column(Text, default="")
+    tone: Mapped[str] = mapped_column(PrintableText(), default="")
     max_variations: Mapped[int] = mapped_column(Integer)
     status: Mapped[RunStatus] = mapped_column(StrEnumType(RunStatus, 16), default=RunStatus.PLANNING)
-    analysis: Mapped[str] = mapped_column(Text, default="")
-    error: Mapped[str] = mapped_column(Text, default="")
-    slack_channel: Mapped[str] = mapped_column(String(32), default="")
-    slack_thread_ts: Mapped[str] = mapped_column(String(32), default="")
+    analysis: Mapped[str] = mapped_column(PrintableText(), default="")
+    error: Mapped[str] = mapped_column(PrintableText(), default="")
+    slack_channel: Mapped[str] = mapped_column(PrintableString(32), default="")
+    slack_thread_ts: Mapped[str] = mapped_column(PrintableString(32), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    runner: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    runner: Mapped[str] = mapped_column(PrintableString(255), default="", server_default="")
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    slack_owed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -159,14 +187,14 @@ class VariationRow(Base):
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    type: Mapped[str] = mapped_column(Text)
-    description: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[str] = mapped_column(PrintableText())
+    description: Mapped[str] = mapped_column(PrintableText(), default="")
+    text: Mapped[str] = mapped_column(PrintableText(), default="")
     status: Mapped[VariationStatus] = mapped_column(StrEnumType(VariationStatus, 16), default=VariationStatus.WRITING)
-    error: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(PrintableText(), default="")
     truncated: Mapped[bool] = mapped_column(default=False)
-    slack_ts: Mapped[str] = mapped_column(String(32), default="")
-    model: Mapped[str] = mapped_column(String(255), default="")
+    slack_ts: Mapped[str] = mapped_column(PrintableString(32), default="")
+    model: Mapped[str] = mapped_column(PrintableString(255), default="")
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
@@ -174,14 +202,17 @@ class VariationRow(Base):
         StrEnumType(VariationKind, 16), default=VariationKind.ORIGINAL, server_default=VariationKind.ORIGINAL.value
     )
     parent_position: Mapped[int | None] = mapped_column(Integer)
-    instruction: Mapped[str] = mapped_column(Text, default="", server_default="")
-    requested_by: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    instruction: Mapped[str] = mapped_column(PrintableText(), default="", server_default="")
+    requested_by: Mapped[str] = mapped_column(PrintableString(32), default="", server_default="")
     fields: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a format's field instances, written
     over_limit: Mapped[list[str] | None] = mapped_column(JSON)  # what is still wrong with them
     violations: Mapped[list[str] | None] = mapped_column(JSON)  # the brand voice's terms still broken
 
 
 class CallRow(Base):
+    """One model call. `reply` is the raw reply when the plan it held could not be used; `usage_reported` is false
+    when the server sent no token counts (the zeros stored are not real)."""
+
     __tablename__ = "llm_calls"
     __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
 
@@ -189,19 +220,21 @@ class CallRow(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(StrEnumType(Role, 16))
     position: Mapped[int | None] = mapped_column(Integer)
-    prompt_name: Mapped[str] = mapped_column(String(64))
-    prompt_sha256: Mapped[str] = mapped_column(String(64))
-    provider: Mapped[str] = mapped_column(String(32))
-    model: Mapped[str] = mapped_column(String(255))
+    prompt_name: Mapped[str] = mapped_column(PrintableString(64))
+    prompt_sha256: Mapped[str] = mapped_column(PrintableString(64))
+    provider: Mapped[str] = mapped_column(PrintableString(32))
+    model: Mapped[str] = mapped_column(PrintableString(255))
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int] = mapped_column(Integer)
-    stop_reason: Mapped[str] = mapped_column(String(32), default="")
-    error: Mapped[str] = mapped_column(Text, default="")
-    request_id: Mapped[str] = mapped_column(String(128), default="")
+    stop_reason: Mapped[str] = mapped_column(PrintableString(32), default="")
+    error: Mapped[str] = mapped_column(PrintableText(), default="")
+    request_id: Mapped[str] = mapped_column(PrintableString(128), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reply: Mapped[str] = mapped_column(PrintableText(), default="", server_default="")
+    usage_reported: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class FavouriteRow(Base):
@@ -213,9 +246,9 @@ class FavouriteRow(Base):
     )
 
     run_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(PrintableString(32), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
-    how: Mapped[str] = mapped_column(String(64))
+    how: Mapped[str] = mapped_column(PrintableString(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -224,7 +257,7 @@ class ProcessedEvent(Base):
 
     __tablename__ = "processed_events"
 
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(PrintableString(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -235,13 +268,13 @@ class VoiceVersionRow(Base):
     __table_args__ = (UniqueConstraint("team_id", "channel_id", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(PrintableString(32))
+    channel_id: Mapped[str] = mapped_column(PrintableString(32))
     version: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(PrintableText())
     banned: Mapped[list[str]] = mapped_column(JSON)
     required: Mapped[list[str]] = mapped_column(JSON)
-    author: Mapped[str] = mapped_column(String(255))
+    author: Mapped[str] = mapped_column(PrintableString(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -29,6 +29,7 @@ def test_every_variable_is_read() -> None:
             "COPYBOT_FAVOURITE_EMOJI": ":fire:, rocket",
             "COPYBOT_LIVE_TEXT": "yes",
             "PORT": "8080",
+            "COPYBOT_HTTP_TIMEOUT": "2.5",
         }
     )
     assert settings.llm == "openai"
@@ -38,6 +39,7 @@ def test_every_variable_is_read() -> None:
     assert settings.favourite_emoji == ("fire", "rocket")
     assert settings.live_text is True
     assert settings.port == 8080
+    assert settings.http_timeout_s == 2.5
 
 
 @pytest.mark.parametrize(
@@ -48,6 +50,9 @@ def test_every_variable_is_read() -> None:
         ({"COPYBOT_MAX_VARIATIONS": "many"}, "COPYBOT_MAX_VARIATIONS"),
         ({"PORT": "0"}, "PORT"),
         ({"COPYBOT_WORKER_TIMEOUT": "-1"}, "COPYBOT_WORKER_TIMEOUT"),
+        ({"COPYBOT_MAX_VARIATIONS": "٣"}, "COPYBOT_MAX_VARIATIONS"),  # int() takes other scripts' digits
+        ({"COPYBOT_WORKER_TIMEOUT": "nan"}, "COPYBOT_WORKER_TIMEOUT"),  # float() takes nan and inf
+        ({"COPYBOT_HTTP_TIMEOUT": "inf"}, "COPYBOT_HTTP_TIMEOUT"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:

@@ -88,6 +88,7 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
                 "bot.app",
                 "bot.services",
                 "bot.console",
+                "bot.terminal",
                 "bot.slack",
                 "bot.config",
                 "bot.errors",

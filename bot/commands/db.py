@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from bot.config import Settings
+from bot.terminal import one_line
 
 
 def add_parser(sub: Any, name: str, help_text: str) -> None:
@@ -35,11 +36,11 @@ async def _main(action: str, settings: Settings) -> int:
         if action == "upgrade":
             before, after = await app.upgrade_schema()
             change = "already up to date" if before == after else f"upgraded from {before or 'empty'}"
-            print(f"{where}: schema {after} ({change}).")
+            print(one_line(f"{where}: schema {after} ({change})."))
         else:
             revision, latest = await app.schema()
             state = (
                 "up to date" if revision == latest else f"this copybot's newest is {latest}: run `copybot db upgrade`"
             )
-            print(f"{where}: schema {revision or 'empty'} ({state}).")
+            print(one_line(f"{where}: schema {revision or 'empty'} ({state})."))
     return 0

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Settings
 from bot.console import fields_text
 from bot.errors import RequestError
+from bot.terminal import json_text, visible
 from bot.workflow.types import VariationStatus
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) loads only when a command runs, not for --help
@@ -57,7 +58,7 @@ async def _list(settings: Settings, limit: int, search: str, before: int | None,
 
     async with App.open(settings) as app:
         page = await (await app.history()).runs(HistoryQuery(search=search, limit=limit, before=before))
-    print(_page_json(page) if json_mode else render_page(page, search=search))
+    print(_page_json(page) if json_mode else visible(render_page(page, search=search), lines=True))
     return 0
 
 
@@ -68,12 +69,12 @@ async def _show(settings: Settings, run_id: int, *, json_mode: bool) -> int:
         detail = await (await app.history()).run(run_id)
     if detail is None:
         raise RequestError(f"There is no run {run_id}.", hint="`copybot history` lists the runs and their ids.")
-    print(_dumps(asdict(detail)) if json_mode else render_detail(detail))
+    print(_dumps(asdict(detail)) if json_mode else visible(render_detail(detail), lines=True))
     return 0
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=lambda v: v.isoformat())
+    return json_text(json.dumps(value, indent=2, ensure_ascii=False, default=lambda v: v.isoformat()))
 
 
 def _page_json(page: RunPage) -> str:
@@ -89,6 +90,8 @@ def _clip(text: str, width: int) -> str:
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, indent: str = "") -> list[str]:
+    """Aligned columns; each cell on one line, its control characters shown (bot/terminal.py)."""
+    rows = [tuple(visible(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     return [
         indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)
@@ -130,13 +133,19 @@ def render_page(page: RunPage, *, search: str = "") -> str:
 
 
 def _tokens(detail: RunDetail) -> str:
-    cost = "unknown (a model's price is not known to its provider)"
+    cost = "unknown (a model's price or a call's usage is not known)"
     if detail.estimated_cost_usd is not None:
         cost = f"${detail.estimated_cost_usd:.4f}"
+    unreported = sum(not c.usage_reported for c in detail.calls)
+    at_least = f"at least (the server did not report the usage of {unreported} call(s)) " if unreported else ""
     return (
-        f"Tokens:   {detail.input_tokens:,} in · {detail.output_tokens:,} out · {detail.cache_read_tokens:,} cache read"
-        f" · {detail.cache_write_tokens:,} cache write · estimated cost {cost}"
+        f"Tokens:   {at_least}{detail.input_tokens:,} in · {detail.output_tokens:,} out · "
+        f"{detail.cache_read_tokens:,} cache read · {detail.cache_write_tokens:,} cache write · estimated cost {cost}"
     )
+
+
+def _count(tokens: int, reported: bool) -> str:
+    return f"{tokens:,}" if reported else "?"
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -193,10 +202,10 @@ def render_detail(detail: RunDetail) -> str:
             c.role,
             "-" if c.position is None else str(c.position),
             c.model,
-            f"{c.input_tokens:,}",
-            f"{c.output_tokens:,}",
-            f"{c.cache_read_tokens:,}",
-            f"{c.cache_write_tokens:,}",
+            _count(c.input_tokens, c.usage_reported),
+            _count(c.output_tokens, c.usage_reported),
+            _count(c.cache_read_tokens, c.usage_reported),
+            _count(c.cache_write_tokens, c.usage_reported),
             f"{c.duration_ms:,}",
             c.stop_reason or "-",
             _clip(c.error, 60),
@@ -204,4 +213,9 @@ def render_detail(detail: RunDetail) -> str:
         for c in detail.calls
     ]
     lines += _table(header, rows, indent="  ")
+    if any(not c.usage_reported for c in detail.calls):
+        lines.append("  ?: the server sent no token counts for this call")
+    for number, c in enumerate(detail.calls, 1):
+        if c.reply:  # a reply whose plan could not be used
+            lines += ["", f"Reply of model call {number} ({c.role}: {c.error or 'kept'}):", _indent(c.reply)]
     return "\n".join(lines)

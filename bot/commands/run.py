@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config import Settings
+from bot.terminal import one_line
 from bot.workflow.types import MAX_VARIATIONS, CopyRequest, RunStatus
 
 EXIT_CODES = {RunStatus.DONE: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 2, RunStatus.INTERRUPTED: 2}
@@ -72,5 +73,5 @@ async def _run(request: CopyRequest, settings: Settings, args: argparse.Namespac
         origin = Origin(RunSource.CLI, args.team, args.channel, user_name=getpass.getuser())
         outcome = await runs.run(request, origin, [view], taste=not args.no_taste)
     if outcome.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
-        print(f"copybot: the run failed: {outcome.error}", file=sys.stderr)
+        print(f"copybot: the run failed: {one_line(outcome.error)}", file=sys.stderr)
     return EXIT_CODES[outcome.status]

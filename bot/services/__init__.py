@@ -8,6 +8,7 @@ them once per command.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.errors import StorageError
 from bot.services.context import RunContext
 from bot.services.events import RunSink
 from bot.services.history import HistoryQuery, HistoryService
@@ -41,6 +42,18 @@ class Services:
     formats: Mapping[str, Format]  # by name: the presets and the team's own (COPYBOT_FORMATS_FILE)
     voices: VoiceService
     stats: StatsService
+
+    async def health(self) -> dict[str, str]:
+        """Each part copybot needs and its state: "ok", or what is wrong in a few words (the detail is logged)."""
+        from storage.guard import FileLost
+
+        try:
+            await self.runs.repository.check()
+        except FileLost:
+            return {"database": "down: its file was deleted or replaced"}
+        except StorageError:
+            return {"database": "down: it does not answer"}
+        return {"database": "ok"}
 
 
 __all__ = [

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.errors import describe
+from bot.errors import StorageError, describe
 from bot.services.context import RunContext
 from bot.services.events import RunSink, deliver, store
 from bot.workflow import CopyRequest, RunFinished, RunStatus, Workflow, WorkflowConfig
-from bot.workflow.records import Origin
+from bot.workflow.records import Origin, RunDetail
 from bot.workflow.types import INTERRUPTED_REASON, LLMCall
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RECOVERY_INTERVAL_S = 300.0
 STALE_MARGIN = timedelta(seconds=60)
-PROCESSED_EVENTS_KEPT = timedelta(days=7)  # Slack retries an event within minutes
+PROCESSED_EVENTS_KEPT = timedelta(days=7)  # Slack retries an event within minutes; a signed request replays for 5
+RUN_NOT_SAVED = "copybot could not save this run; the team's admin can see why in the logs."
 
 
 def stale_after(config: WorkflowConfig) -> timedelta:
@@ -88,6 +89,11 @@ class CopyService:
         except asyncio.CancelledError:  # shutdown: keep what the run had in flight, then say it was interrupted
             await self._interrupted(run_id, run.abandoned_calls, sinks)
             raise
+        except StorageError:  # its detail is logged where it happened; users get one sentence
+            log.error("run %d stopped: it could not be stored", run_id)
+            finished = RunFinished(RunStatus.FAILED, RUN_NOT_SAVED)
+            await self._finish_after_error(run_id, finished)
+            await deliver(run_id, finished, sinks)
         except Exception as exc:
             log.exception("run %d failed unexpectedly", run_id)
             finished = RunFinished(RunStatus.FAILED, describe(exc))
@@ -103,6 +109,22 @@ class CopyService:
         """Variation `position` of the run was posted as message `ts` (reactions on it are votes)."""
         await self.repository.set_variation_message(run_id, position, ts)
 
+    async def thread_delivered(self, run_id: int) -> None:
+        """The run's Slack thread is fully posted (or given up on): the next start owes it nothing."""
+        await self.repository.thread_delivered(run_id)
+
+    async def owed_threads(self) -> list[RunDetail]:
+        """Finished runs whose Slack thread a gone process still owed posts, claimed by this process (no other
+        process gets them) in full, for the Slack adapter to finish."""
+        ids = await self.repository.claim_owed_threads(stale_after=stale_after(self.workflow.config))
+        found = [await self.repository.run_detail(run_id) for run_id in ids]
+        return [run for run in found if run is not None]
+
+    async def claim_request(self, request_id: str) -> bool:
+        """True the first time a Slack request id (a command's or a click's trigger_id) is seen, False for a replay.
+        Ids are remembered for PROCESSED_EVENTS_KEPT, well past the 5 minutes a signed request can be replayed."""
+        return await self.repository.mark_event_processed(f"request:{request_id}")
+
     async def recover_interrupted(self) -> int:
         """Mark runs a crash left in planning/writing as interrupted; returns how many.
 
@@ -117,22 +139,30 @@ class CopyService:
         return count
 
     @asynccontextmanager
-    async def recovering(self, every_s: float = RECOVERY_INTERVAL_S) -> AsyncIterator[None]:
-        """Recover now, then every `every_s` seconds in the background until the block exits (copybot serve)."""
+    async def recovering(
+        self, every_s: float = RECOVERY_INTERVAL_S, then: Callable[[], Awaitable[object]] | None = None
+    ) -> AsyncIterator[None]:
+        """Recover now, then every `every_s` seconds in the background until the block exits (copybot serve).
+        `then` runs in the background after each recovery (the Slack adapter heals the threads owed posts)."""
         await self.recover_interrupted()
-        task = asyncio.create_task(self._recover_every(every_s), name="copybot-recovery")
+        task = asyncio.create_task(self._recover_every(every_s, then), name="copybot-recovery")
         try:
             yield
         finally:
             task.cancel()
             await asyncio.wait([task])
 
-    async def _recover_every(self, every_s: float) -> None:
-        while True:
+    async def _recover_every(self, every_s: float, then: Callable[[], Awaitable[object]] | None) -> None:
+        while True:  # a database hiccup must not stop the bot: the next round tries again
+            if then is not None:
+                try:
+                    await then()
+                except Exception:
+                    log.exception("finishing what a stopped process left undone failed")
             await asyncio.sleep(every_s)
             try:
                 await self.recover_interrupted()
-            except Exception:  # a database hiccup must not stop the bot; the next round tries again
+            except Exception:
                 log.exception("recovering interrupted runs failed")
 
     async def _interrupted(self, run_id: int, abandoned: Sequence[LLMCall], sinks: Sequence[RunSink]) -> None:

@@ -16,8 +16,8 @@ class VoteService:
     def __init__(self, repository: Repository) -> None:
         self.repository = repository
 
-    async def variation_at(self, channel: str, ts: str, *, team_id: str | None) -> MessageRef | None:
-        """The variation posted as message `ts` in `channel`, within workspace `team_id` (None: any)."""
+    async def variation_at(self, channel: str, ts: str, *, team_id: str) -> MessageRef | None:
+        """The variation posted as message `ts` in `channel`, within workspace `team_id`."""
         return await self.repository.find_variation_by_message(channel, ts, team_id=team_id)
 
     async def vote(self, ref: MessageRef, user_id: str, how: str, *, event_id: str | None = None) -> bool:

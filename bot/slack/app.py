@@ -11,7 +11,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -22,6 +26,7 @@ from bot.slack.commands import register_commands
 from bot.slack.events import register_events
 from bot.slack.home import register_home
 from bot.slack.refine import register_refinements
+from bot.slack.retry import register_retry
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.voice import register_voice
 
@@ -29,7 +34,8 @@ SETUP_HINT = 'See README.md, section "Create the Slack app".'
 _BOT_TOKEN = re.compile(r"^xox[bp]-[A-Za-z0-9-]+$")
 _APP_TOKEN = re.compile(r"^xapp-[A-Za-z0-9-]+$")
 RATE_LIMIT_RETRIES = 6
-CONNECTION_RETRIES = 2
+CONNECTION_RETRIES = 3
+SERVER_ERROR_RETRIES = 3  # with backoff: about 0.5, 1 and 2 s
 
 
 def check_tokens(settings: Settings, *, socket_mode: bool) -> None:
@@ -58,8 +64,24 @@ def slack_host(api_url: str) -> str:
     return "slack-gov.com" if host.endswith("slack-gov.com") else "slack.com"
 
 
+class ServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+    """slack_sdk's handler retries 500 and 503 only; a proxy or load balancer in front of Slack answers 502 and 504
+    too. (A 5xx may come after Slack posted the message: the retry can then post it twice, which beats losing it.)"""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and 500 <= response.status_code < 600
+
+
 def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL, Retry-After honoured on 429, connection errors retried."""
+    """The Web API client: SLACK_API_URL; Retry-After honoured on 429, 5xx and connection errors retried with
+    backoff (the attempts of one call count against each handler's maximum together)."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -68,6 +90,7 @@ def make_client(settings: Settings, session: aiohttp.ClientSession | None = None
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
         ],
     )
 
@@ -106,4 +129,5 @@ def build_app(
     register_brief(app, services=services, client=client, tasks=tasks, max_variations=settings.max_variations)
     register_voice(app, voices=services.voices, client=client)
     register_home(app, services=services)
+    register_retry(app, services=services, client=client, tasks=tasks, max_variations=settings.max_variations)
     return app

@@ -15,15 +15,13 @@ from typing import Any
 
 from bot.slack.text import SECTION_LIMIT, escape, shorten, shorten_fallback, split_text
 from bot.workflow.formats import FieldText
-from bot.workflow.types import RunStatus, Subtask, Variation, VariationKind
+from bot.workflow.types import Subtask, Variation, VariationKind
 
 Block = dict[str, Any]
 
 HEADER_LIMIT = 150
 MESSAGE_BLOCK_LIMIT = 50
 MESSAGE_CHARS = 12_000  # Slack rejects a message with too much block text well below 50 x 3,000
-ANALYSIS_CHARS = 6_000
-DESCRIPTION_CHARS = 300
 INSTRUCTION_CHARS = 60
 PICK_ACTION = "copybot_pick"
 ANOTHER_ACTION = "copybot_another"
@@ -38,16 +36,18 @@ class SlackMessage:
     blocks: tuple[Block, ...]
 
 
-def _section(mrkdwn: str) -> Block:
+def section(mrkdwn: str) -> Block:
+    """A section block of mrkdwn (already escaped)."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
 
 
-def _context(mrkdwn: str) -> Block:
+def context(mrkdwn: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
 
 
-def _sections(raw: str) -> list[Block]:
-    return [_section(escape(piece)) for piece in split_text(raw)]
+def sections(raw: str) -> list[Block]:
+    """Raw text, escaped, in as many sections as it needs."""
+    return [section(escape(piece)) for piece in split_text(raw)]
 
 
 def heading(subtask: Subtask) -> str:
@@ -63,93 +63,44 @@ def heading(subtask: Subtask) -> str:
 
 
 @dataclass(frozen=True)
-class ParentState:
-    """What the thread parent shows; the sink updates it as events arrive."""
+class Shown:
+    """What a written variation's reply shows: from a live run's event, or from storage (a healed thread)."""
 
-    user_id: str
-    product: str
-    audience: str = ""
-    tone: str = ""
-    features: tuple[str, ...] = ()
-    format: str = ""
-    analysis: str = ""
-    planned: tuple[Subtask, ...] = ()
-    plan_final: bool = False
-    ready: int = 0
-    failed: int = 0
-    over_limit: int = 0  # ready, but still over the format's limits
-    status: RunStatus | None = None  # None while running
-    error: str = ""
+    subtask: Subtask
+    text: str
+    truncated: bool = False
+    fields: tuple[FieldText, ...] = ()
+    over_limit: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()
 
-
-def parent_message(state: ParentState) -> SlackMessage:
-    """The thread parent: who asked, the product, the analysis, the planned approaches and the progress."""
-    blocks: list[Block] = [_section(f"*<@{state.user_id}> asked for copy:* {escape(shorten(state.product, 2_000))}")]
-    details = [
-        f"*{name}:* {escape(shorten(value, 500))}"
-        for name, value in (
-            ("Audience", state.audience),
-            ("Tone", state.tone),
-            ("Features", ", ".join(state.features)),
-            ("Format", state.format),
+    @classmethod
+    def of(cls, variation: Variation) -> Shown:
+        return cls(
+            variation.subtask,
+            variation.text,
+            variation.truncated,
+            variation.fields,
+            variation.over_limit,
+            variation.violations,
         )
-        if value
-    ]
-    if details:
-        blocks.append(_context("   ".join(details)))
-    if state.analysis:
-        analysis = shorten(state.analysis, ANALYSIS_CHARS) if len(state.analysis) > ANALYSIS_CHARS else state.analysis
-        blocks.append(_section("*Analysis*"))
-        blocks.extend(_sections(analysis))
-    if state.planned:
-        lines = [
-            f"{s.position}. *{escape(shorten(s.type or 'Variation', 100))}*: "
-            + escape(shorten(s.description, DESCRIPTION_CHARS))
-            for s in state.planned
-        ]
-        blocks.append(_section("*Planned approaches*"))
-        blocks.extend(_section(piece) for piece in split_text("\n".join(lines)))
-    status = progress_line(state)
-    blocks.append(_context(status))
-    return SlackMessage(text=f"Copy for {escape(shorten(state.product, 200))}: {status}", blocks=tuple(blocks[:50]))
 
 
-def progress_line(state: ParentState) -> str:
-    total = len(state.planned)
-    if state.status is RunStatus.DONE:
-        return f":white_check_mark: Done: {state.ready}/{total} variations ready in the thread."
-    if state.status is RunStatus.PARTIAL:
-        over = f", {state.over_limit} still over the format's limits" if state.over_limit else ""
-        extra = f" {escape(state.error)}" if state.error else ""
-        return f":warning: Partly done: {state.ready} ready{over}, {state.failed} failed.{extra}"
-    if state.status is RunStatus.FAILED:
-        return f":x: Failed: {escape(state.error or 'no variation could be written.')} Try `/copy` again in a minute."
-    if state.status is RunStatus.INTERRUPTED:
-        return (
-            f":x: Interrupted: the bot restarted before this run finished ({state.ready} of {total} ready). "
-            "Run `/copy` again."
-        )
-    if not total:
-        return ":hourglass_flowing_sand: Planning the variations…"
-    planning = "" if state.plan_final else " (still planning)"
-    return f":writing_hand: {state.ready + state.over_limit}/{total} ready{planning}."
-
-
-def variation_messages(variation: Variation) -> list[SlackMessage]:
-    """A finished variation: its heading, the copy and its buttons (Pick, Another take); several messages if long."""
-    label = heading(variation.subtask)
-    sections = _field_sections(variation.fields) if variation.fields else _sections(variation.text)
+def variation_messages(shown: Shown) -> list[SlackMessage]:
+    """A finished variation: its heading, the copy (a format's fields with their counts) and its buttons (Pick,
+    Another take); notes on what is still wrong with it; several messages if long."""
+    label = heading(shown.subtask)
+    copy = _field_sections(shown.fields) if shown.fields else sections(shown.text)
     tail: list[Block] = []
-    if variation.over_limit:
-        problems = escape("; ".join(variation.over_limit))
-        tail.append(_context(f":warning: Still not within the format after the rewrites: {problems}. Fix before use."))
-    if variation.violations:
-        problems = escape("; ".join(variation.violations))
-        tail.append(_context(f":warning: Against the brand voice after the rewrites: {problems}. Fix before use."))
-    if variation.truncated:
-        tail.append(_context(":scissors: The model hit its length limit; this copy may end abruptly."))
-    tail.append(variation_actions(variation.subtask.position))
-    chunks = _pack(sections, first_extra=1 + len(tail))
+    if shown.over_limit:
+        problems = escape("; ".join(shown.over_limit))
+        tail.append(context(f":warning: Still not within the format after the rewrites: {problems}. Fix before use."))
+    if shown.violations:
+        problems = escape("; ".join(shown.violations))
+        tail.append(context(f":warning: Against the brand voice after the rewrites: {problems}. Fix before use."))
+    if shown.truncated:
+        tail.append(context(":scissors: The model hit its length limit; this copy may end abruptly."))
+    tail.append(variation_actions(shown.subtask.position))
+    chunks = _pack(copy, first_extra=1 + len(tail))
     return [
         _copy_message(label if i == 0 else f"{label} (continued, {i + 1}/{len(chunks)})", chunk, tail if i == 0 else [])
         for i, chunk in enumerate(chunks)
@@ -163,8 +114,8 @@ def _field_sections(fields: Sequence[FieldText]) -> list[Block]:
         mark = " :warning:" if field.over else ""
         label = f"*{escape(field.label.capitalize())}* · {field.chars}/{field.limit}{mark}"
         pieces = split_text(field.text, SECTION_LIMIT - len(label) - 1) or [""]
-        blocks.append(_section(f"{label}\n{escape(pieces[0])}"))
-        blocks.extend(_section(escape(piece)) for piece in pieces[1:])
+        blocks.append(section(f"{label}\n{escape(pieces[0])}"))
+        blocks.extend(section(escape(piece)) for piece in pieces[1:])
     return blocks
 
 
@@ -175,23 +126,23 @@ def help_message(usage: str) -> SlackMessage:
         "action_id": NEW_BRIEF_ACTION,
         "text": {"type": "plain_text", "text": ":memo: New brief", "emoji": True},
     }
-    return SlackMessage(text=usage, blocks=(_section(usage), {"type": "actions", "elements": [button]}))
+    return SlackMessage(text=usage, blocks=(section(usage), {"type": "actions", "elements": [button]}))
 
 
 def live_message(subtask: Subtask, text: str) -> SlackMessage:
     """A variation still being written: its heading, the copy so far (cut to one message), no Pick button yet."""
-    chunks = _pack(_sections(text[:MESSAGE_CHARS]), first_extra=2)
+    chunks = _pack(sections(text[:MESSAGE_CHARS]), first_extra=2)
     note = ":writing_hand: _Still writing…_"
     if len(chunks) > 1 or len(text) > MESSAGE_CHARS:
         note = ":writing_hand: _Still writing… this preview shows the beginning; the whole copy follows._"
-    return _copy_message(heading(subtask), chunks[0], [_context(note)])
+    return _copy_message(heading(subtask), chunks[0], [context(note)])
 
 
-def _copy_message(label: str, sections: Sequence[Block], tail: Sequence[Block]) -> SlackMessage:
+def _copy_message(label: str, copy: Sequence[Block], tail: Sequence[Block]) -> SlackMessage:
     """One message of a variation: heading, copy sections, then `tail` (notes, the Pick button)."""
     header: Block = {"type": "header", "text": {"type": "plain_text", "text": shorten(label, HEADER_LIMIT)}}
-    body = "\n\n".join(b["text"]["text"] for b in sections)
-    return SlackMessage(text=escape(label) + "\n\n" + shorten_fallback(body), blocks=(header, *sections, *tail))
+    body = "\n\n".join(b["text"]["text"] for b in copy)
+    return SlackMessage(text=escape(label) + "\n\n" + shorten_fallback(body), blocks=(header, *copy, *tail))
 
 
 def _pack(sections: Sequence[Block], *, first_extra: int) -> list[list[Block]]:
@@ -229,7 +180,7 @@ def variation_actions(position: int) -> Block:
 
 def failure_message(subtask: Subtask, error: str) -> SlackMessage:
     text = f":warning: *{escape(heading(subtask))}* could not be written: {escape(shorten(error, 1_000))}"
-    return SlackMessage(text=text, blocks=(_section(text),))
+    return SlackMessage(text=text, blocks=(section(text),))
 
 
 def error_text(error: str) -> str:
@@ -237,25 +188,33 @@ def error_text(error: str) -> str:
     return f":x: copybot could not write this copy: {escape(shorten(error, 1_000))} Try `/copy` again in a minute."
 
 
-def private_copy(variations: Sequence[Variation]) -> SlackMessage:
-    """Every written variation in one ephemeral message, for a channel the bot cannot post in (<= 50 blocks)."""
-    intro = ":lock: Only you can see this. I could not post in the channel, so here is your copy:"
-    blocks: list[Block] = [_section(intro)]
+NOT_IN_CHANNEL_INTRO = ":lock: Only you can see this. I could not post in the channel, so here is your copy:"
+
+
+def private_copy(variations: Sequence[Variation], intro: str = NOT_IN_CHANNEL_INTRO) -> SlackMessage:
+    """Written variations in one ephemeral message under `intro` (mrkdwn), for copy the thread could not show
+    (<= 50 blocks)."""
+    blocks: list[Block] = [section(intro)]
     for variation in sorted(variations, key=lambda v: v.subtask.position):
         label = heading(variation.subtask)
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": label}})
-        blocks.extend(_sections(variation.text))
+        blocks.extend(sections(variation.text))
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
-        blocks = [*blocks[: MESSAGE_BLOCK_LIMIT - 1], _context("… too long for one message; the rest is stored.")]
-    text = "\n\n".join(f"{v.subtask.position}. {escape(v.text)}" for v in variations)
+        blocks = [*blocks[: MESSAGE_BLOCK_LIMIT - 1], context("… too long for one message; the rest is stored.")]
+    text = "\n\n".join([intro, *(f"{v.subtask.position}. {escape(v.text)}" for v in variations)])
     return SlackMessage(text=shorten_fallback(text), blocks=tuple(blocks))
 
 
-def unposted_text(written: int) -> str:
-    """The run worked but Slack refused the thread (not a membership problem)."""
+def unposted_intro(written: int, total: int, *, thread: bool) -> str:
+    """Why copy comes privately: Slack refused the thread (not a membership problem), or some of its replies."""
+    if not thread:
+        return (
+            f":warning: I wrote {written} variation(s) and stored them, but Slack refused my messages here (the "
+            "bot's log says why), so here they are, only for you. `/copy history` finds the run later."
+        )
     return (
-        f":warning: I wrote {written} variation(s) and stored them, but Slack refused my messages here "
-        "(the bot's log says why). Find the run with `/copy history`, or ask an admin to run `copybot history`."
+        f":warning: {written} of the {total} variations could not be posted in the thread (Slack kept failing), "
+        "so here they are, only for you:"
     )
 
 

@@ -20,10 +20,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import RequestError
-from bot.services import Services
+from bot.services import Origin, RunSource, Services
 from bot.slack.blocks import NEW_BRIEF_ACTION
 from bot.slack.files import message_text
-from bot.slack.start import Requester, start_copy
+from bot.slack.jobs import admit, start_copy
 from bot.slack.tasks import BackgroundTasks
 from bot.workflow.formats import Format, find
 from bot.workflow.types import MAX_FIELD_CHARS, MAX_PRODUCT_CHARS, CopyRequest
@@ -166,15 +166,17 @@ def register_brief(
         except (ValueError, TypeError):
             await ack(response_action="errors", errors={"product": "This form has expired; open a new one."})
             return
-        await ack()
         user = body.get("user") or {}
-        who = Requester(
-            str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
-            context.channel_id,
-            str(user.get("id") or ""),
-            str(user.get("username") or user.get("name") or ""),
+        team, user_id = str((body.get("team") or {}).get("id") or user.get("team_id") or ""), str(user.get("id") or "")
+        origin = Origin(RunSource.SLACK, team, context.channel_id, user_id, str(user.get("username") or ""))
+        refusal = await admit(services, tasks, origin, str(body.get("trigger_id") or ""))
+        if refusal:
+            await ack(response_action="errors", errors={"product": refusal.lstrip(":abcdefghijklmnopqrstuvwxyz_ ")})
+            return
+        await ack()
+        start_copy(
+            services.runs, client, tasks, request, origin, AsyncRespond(response_url=context.response_url or None)
         )
-        start_copy(services.runs, client, tasks, request, who, AsyncRespond(response_url=context.response_url or None))
 
     async def on_new_brief(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()

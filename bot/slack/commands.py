@@ -1,8 +1,11 @@
-"""The `/copy` handler: ack at once, then run the workflow in a background task.
+"""The `/copy` handler: ack at once, then run the workflow in background tasks (bot/slack/jobs.py).
 
-`/copy help` and malformed options are answered in the ack itself, without any
-model call; `/copy` alone opens the brief form (bot/slack/brief.py). `/copy history` reads the database and
-answers in the ack (bounded by a timeout well inside Slack's 3 s).
+`/copy help` and malformed options are answered in the ack itself, without
+any model call; `/copy` alone opens the brief form (bot/slack/brief.py) and
+`/copy voice …` shows or changes the brand voice (bot/slack/voice.py). `/copy history` reads the database and
+answers in the ack (bounded by a timeout well inside Slack's 3 s). A `/copy`
+runs once per trigger_id: a signed command replayed (Slack's signature stays
+valid for 5 minutes) is answered but never runs again.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CopybotError
-from bot.services import HistoryService, Services
+from bot.services import HistoryService, Origin, RunSource, Services
 from bot.slack.blocks import help_message
 from bot.slack.brief import brief_context, open_brief
 from bot.slack.history import history_blocks
+from bot.slack.jobs import MALFORMED, admit, start_copy
 from bot.slack.parsing import Copy, Help, History, VoiceCommand, parse_command, usage
-from bot.slack.start import requester, start_copy
+from bot.slack.payloads import text
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.text import escape, shorten
 from bot.slack.voice import command_scope, open_voice_form, voice_command
@@ -43,9 +47,8 @@ def register_commands(
 ) -> None:
     async def copy_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         try:
-            parsed = parse_command(
-                str(command.get("text", "")), max_variations=max_variations, formats=services.formats
-            )
+            asked = str(command.get("text", ""))
+            parsed = parse_command(asked, max_variations=max_variations, formats=services.formats)
         except CopybotError as exc:
             await ack(text=f":warning: {escape(str(exc))}")
             return
@@ -55,22 +58,23 @@ def register_commands(
         elif isinstance(parsed, History):
             await _history(ack, command, parsed, services.history, slack_host)
         elif isinstance(parsed, Copy):
-            if tasks.closing:
-                await ack(text=":construction: copybot is restarting; try again in a minute.")
+            origin = origin_of(command)
+            refusal = await admit(services, tasks, origin, text(command.get("trigger_id")))
+            if refusal or origin is None:
+                await ack(text=refusal or MALFORMED)
                 return
             product = escape(shorten(parsed.request.product, 200))
             await ack(
                 text=f":hourglass_flowing_sand: Writing copy for *{product}*… the plan and each variation "
                 "will appear in a thread here."
             )
-            start_copy(services.runs, client, tasks, parsed.request, requester(command), respond)
+            start_copy(services.runs, client, tasks, parsed.request, origin, respond)
         elif isinstance(parsed, VoiceCommand) and parsed.action:
             await ack(text=await voice_command(parsed, command, services.voices))
         elif isinstance(parsed, VoiceCommand):
             await ack()
-            await open_voice_form(
-                client, str(command.get("trigger_id", "")), services.voices, command_scope(parsed, command)
-            )
+            scope = command_scope(parsed, command)
+            await open_voice_form(client, str(command.get("trigger_id", "")), services.voices, scope)
         else:
             await ack()
             trigger = str(command.get("trigger_id", ""))
@@ -90,3 +94,11 @@ async def _history(
         await ack(text=":warning: History is not available right now; try again in a minute.")
         return
     await ack(text=message.text, blocks=list(message.blocks))
+
+
+def origin_of(command: dict[str, Any]) -> Origin | None:
+    """Who asked and where, from a slash command; None when Slack did not say."""
+    team, channel, user = (text(command.get(key)) for key in ("team_id", "channel_id", "user_id"))
+    if not (team and channel and user):
+        return None
+    return Origin(RunSource.SLACK, team, channel, user, text(command.get("user_name")))

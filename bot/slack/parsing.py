@@ -34,6 +34,11 @@ _OPTION = re.compile(r"(?:^|(?<=[\s,;|]))(" + "|".join(_KEYS) + r")\s*:", re.IGN
 _SLACK_ENTITY = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
+def number(text: str) -> int | None:
+    """`text` as a whole number written in ASCII digits, else None (`²` and `٣` are digits to str.isdigit)."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def usage(emoji: tuple[str, ...], max_variations: int = MAX_VARIATIONS, formats: Iterable[str] = ()) -> str:
     """The `/copy help` text (Slack mrkdwn)."""
     reactions = " ".join(f":{e}:" for e in emoji)
@@ -135,17 +140,12 @@ def _voice(text: str) -> VoiceCommand:
     return VoiceCommand(channel, action.lower(), argument.strip())
 
 
-def whole_number(raw: str) -> int | None:
-    """`raw` as a number of ASCII digits (never `²` or `٣`), else None."""
-    return int(raw) if raw.isascii() and raw.isdigit() else None
-
-
 def _history(text: str) -> History:
     limit, mine = HISTORY_DEFAULT, False
     words: list[str] = []
     for word in text.split():
-        if word.isdigit() and limit == HISTORY_DEFAULT and not words:
-            limit = max(1, min(HISTORY_MAX, int(word)))
+        if (count := number(word)) is not None and limit == HISTORY_DEFAULT and not words:
+            limit = max(1, min(HISTORY_MAX, count))
         elif word.lower() == "mine" and not mine:
             mine = True
         else:
@@ -165,16 +165,16 @@ def _request(text: str, max_variations: int, formats: Mapping[str, Format]) -> C
     count = max_variations
     if "variations" in options:
         raw = options["variations"]
-        number = whole_number(raw)
-        if number is None or not MIN_VARIATIONS <= number <= max_variations:
+        asked = number(raw)
+        if asked is None or not MIN_VARIATIONS <= asked <= max_variations:
             raise RequestError(
                 f"`variations: {raw}` is not a number from {MIN_VARIATIONS} to {max_variations}.",
                 hint="e.g. `variations: 3`. See `/copy help`.",
             )
-        count = number
+        count = asked
     limit = None
     if "max_chars" in options:
-        limit = whole_number(options["max_chars"])
+        limit = number(options["max_chars"])
         if limit is None:
             raise RequestError(f"`max_chars: {options['max_chars']}` is not a number.", hint="e.g. `max_chars: 280`.")
     features = tuple(f.strip() for f in re.split(r"[,;\n]", options.get("features", "")) if f.strip())

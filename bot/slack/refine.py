@@ -22,7 +22,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CopybotError
 from bot.services import CopyService, Services, parse_refinement
-from bot.slack.blocks import ANOTHER_ACTION, SlackMessage, failure_message, variation_messages
+from bot.slack.blocks import ANOTHER_ACTION, Shown, failure_message
+from bot.slack.poster import ThreadPoster
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.text import escape
 from bot.workflow.types import Event, VariationDone, VariationFailed
@@ -63,36 +64,16 @@ class VersionReply:
     that reactions and Pick work on it as on the originals."""
 
     def __init__(self, client: AsyncWebClient, runs: CopyService, channel: str, thread_ts: str) -> None:
-        self._client = client
+        self._thread = ThreadPoster(client, None, channel=channel, parent_ts=thread_ts)
         self._runs = runs
-        self.channel = channel
-        self.thread_ts = thread_ts
 
     async def handle(self, run_id: int, event: Event) -> None:
         if isinstance(event, VariationDone):
-            first, *rest = variation_messages(event.variation)
-            ts = await self._post(first)
-            for message in rest:
-                await self._post(message)
+            ts = await self._thread.post_variation(Shown.of(event.variation))
             if ts:
                 await self._runs.attach_message(run_id, event.variation.subtask.position, ts)
         elif isinstance(event, VariationFailed):
-            await self._post(failure_message(event.subtask, event.error))
-
-    async def _post(self, message: SlackMessage) -> str:
-        try:
-            response = await self._client.chat_postMessage(
-                channel=self.channel,
-                thread_ts=self.thread_ts,
-                text=message.text,
-                blocks=list(message.blocks),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            log.warning("Slack refused a new version in %s: %s", self.channel, exc.response.get("error", ""))
-            return ""
-        return str(response["ts"])
+            await self._thread.post(failure_message(event.subtask, event.error), thread=True)
 
 
 async def _react(client: AsyncWebClient, add: bool, channel: str, ts: str) -> None:

@@ -2,8 +2,10 @@
 
 `serve(settings, services, use_socket=...)` runs the Slack side of `copybot
 serve` over the services bot/app.py built: it builds one aiohttp session and
-Web API client, runs until SIGTERM/SIGINT, then lets running /copy runs finish
-(up to SHUTDOWN_GRACE_S), cancels the rest and marks their runs interrupted.
+Web API client, recovers what a stopped copybot left (runs marked interrupted,
+threads owed posts healed: bot/slack/healing.py), runs until SIGTERM/SIGINT,
+then drains within COPYBOT_SHUTDOWN_GRACE (bot/slack/tasks.py) and logs what
+was cut short: runs stored as interrupted, and threads left to the next start.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -27,33 +30,63 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.services import Services
 from bot.slack.app import SETUP_HINT, build_app, make_client
-from bot.slack.tasks import BackgroundTasks
+from bot.slack.gate import MAX_BODY_BYTES, Gate, Refused
+from bot.slack.healing import Healer
+from bot.slack.tasks import BackgroundTasks, Drained
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-SHUTDOWN_GRACE_S = 25.0
 
 
-def web_app(app: AsyncApp, tasks: BackgroundTasks, *, mode: str = "http") -> web.Application:
-    """The aiohttp application: Bolt on POST /slack/events, a JSON health check on GET /healthz."""
+HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+"""The health report: a JSON object whose "ok" says whether every part copybot needs works."""
+
+
+def web_app(app: AsyncApp, gate: Gate, health_check: HealthCheck) -> web.Application:
+    """The aiohttp application: Bolt on POST /slack/events (behind the gate), a JSON health check on GET /healthz
+    (503 when a part is down)."""
 
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+        try:
+            admitted = await gate.admit(request)
+            answer = await app.async_dispatch(admitted)  # listeners' own errors are Bolt's (logged, 500)
+        except Refused as refused:
+            return gate.refuse(refused)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:  # Bolt reading a field of an odd type
+            return gate.refuse(Refused(400, f"refused a signed request Bolt could not read ({type(exc).__name__})"))
+        return await to_aiohttp_response(answer)
 
     async def health(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "version": __version__, "mode": mode, "running_runs": len(tasks)})
+        report = await health_check()
+        return web.json_response(report, status=200 if report["ok"] else 503)
 
-    application = web.Application(client_max_size=1024**2)
+    application = web.Application(client_max_size=MAX_BODY_BYTES)
     application.router.add_post(EVENTS_PATH, events)
     application.router.add_get(HEALTH_PATH, health)
     return application
 
 
+def http_app(settings: Settings, app: AsyncApp, services: Services, tasks: BackgroundTasks) -> web.Application:
+    """The web application of HTTP mode over `app`, with copybot's gate and health report."""
+
+    async def health_check() -> dict[str, Any]:
+        parts = await services.health()
+        ok = all(state == "ok" for state in parts.values())
+        return {"ok": ok, "version": __version__, "mode": "http", "running_runs": len(tasks), **parts}
+
+    return web_app(app, Gate(settings.slack_signing_secret, body_timeout_s=settings.http_timeout_s), health_check)
+
+
 @contextlib.asynccontextmanager
-async def http_server(application: web.Application, host: str, port: int) -> AsyncIterator[str]:
-    """Serve `application`; yield its base URL (port 0 picks a free port)."""
-    runner = web.AppRunner(application, access_log=None, shutdown_timeout=1.0)
+async def http_server(
+    application: web.Application, host: str, port: int, *, idle_s: float = 10.0
+) -> AsyncIterator[str]:
+    """Serve `application`; yield its base URL (port 0 picks a free port). A connection that sends no complete
+    request head within `idle_s` (at its start, or between requests) is closed."""
+    runner = web.AppRunner(
+        application, access_log=None, shutdown_timeout=1.0, keepalive_timeout=idle_s, lingering_time=0
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -78,10 +111,11 @@ async def socket_mode(app: AsyncApp, app_token: str) -> AsyncIterator[AsyncSocke
 async def serve(settings: Settings, services: Services, *, use_socket: bool) -> None:
     """Run the bot until SIGTERM or SIGINT."""
     async with contextlib.AsyncExitStack() as stack:
-        await stack.enter_async_context(services.runs.recovering())  # crashed runs: now, then every few minutes
         session = await stack.enter_async_context(aiohttp.ClientSession())
         client = make_client(settings, session)
         await _auth_test(client)
+        healer = Healer(client, services.runs)  # what a stopped copybot left: now, then every few minutes
+        await stack.enter_async_context(services.runs.recovering(then=healer.heal_all))
         tasks = BackgroundTasks()
         app = build_app(settings, services, client=client, tasks=tasks, socket_mode=use_socket)
         stop = _stop_event()
@@ -90,14 +124,28 @@ async def serve(settings: Settings, services: Services, *, use_socket: bool) -> 
             log.warning("copybot is connected to Slack over Socket Mode")
         else:
             try:
-                url = await stack.enter_async_context(http_server(web_app(app, tasks), "0.0.0.0", settings.port))
+                application = http_app(settings, app, services, tasks)
+                server = http_server(application, "0.0.0.0", settings.port, idle_s=settings.http_timeout_s)
+                url = await stack.enter_async_context(server)
             except OSError as exc:
                 raise ConfigError(f"Cannot listen on port {settings.port}: {exc.strerror}.", hint="Set PORT.") from None
             log.warning("copybot listens on %s%s", url, EVENTS_PATH)
         await stop.wait()
-        log.warning("stopping: letting %d running run(s) finish", len(tasks))
-        if cancelled := await tasks.drain(SHUTDOWN_GRACE_S):
-            log.warning("%d run(s) were cut short and marked interrupted", cancelled)
+        log.warning("stopping: letting %d task(s) finish, for up to %g s", len(tasks), settings.shutdown_grace_s)
+        _report(await tasks.drain(settings.shutdown_grace_s))
+
+
+def _report(drained: Drained) -> None:
+    """Say what shutdown cut short, and what becomes of it."""
+    if drained.runs:
+        log.warning("%d run(s) were cut short and stored as interrupted", drained.runs)
+    if drained.posts:
+        log.warning(
+            "%d Slack posting task(s) were still going: the threads they owed are finished at the next start",
+            drained.posts,
+        )
+    else:
+        log.warning("every Slack post owed was made before stopping")
 
 
 async def _auth_test(client: AsyncWebClient) -> None:

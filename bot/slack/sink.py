@@ -10,8 +10,12 @@ its reply at once, marked as still being written and without the Pick button; th
 growing text then updates that message at most once a second, the latest text
 winning (texts that arrive in between are dropped, never queued); VariationDone or
 VariationFailed turns the same message into the final form.
-Slack failures are logged and never reach the workflow or storage; a channel
-the bot is not in is explained to the requester through response_url.
+
+Slack failures are logged and never reach the workflow or storage (bot/slack/poster.py). A variation Slack
+would not take is counted on the parent and sent to the requester privately, with the whole copy when the
+thread could not be started at all. Once everything is posted the run's thread is marked delivered; a thread
+still owed posts (the poster was stopped at shutdown, or the process died) is finished by the next start
+(bot/slack/healing.py).
 """
 
 from __future__ import annotations
@@ -19,26 +23,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import StorageError
 from bot.services import CopyService
 from bot.slack.blocks import (
-    ParentState,
-    SlackMessage,
+    NOT_IN_CHANNEL_INTRO,
+    Shown,
     error_text,
     failure_message,
     live_message,
-    not_in_channel_text,
-    parent_message,
     private_copy,
-    unposted_text,
-    variation_messages,
+    unposted_intro,
 )
+from bot.slack.parent import ParentState, parent_message
+from bot.slack.poster import Respond, ThreadPoster, tell
 from bot.workflow.types import (
     AnalysisReady,
     Event,
@@ -56,28 +57,6 @@ from bot.workflow.types import (
 log = logging.getLogger(__name__)
 PARENT_UPDATE_INTERVAL_S = 1.0
 LIVE_UPDATE_INTERVAL_S = 1.0  # per live reply
-_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
-
-
-class Respond(Protocol):
-    """Bolt's `respond` (the command's response_url)."""
-
-    async def __call__(
-        self,
-        *,
-        text: str,
-        blocks: Sequence[dict[str, Any]] | None = ...,
-        response_type: str = ...,
-        replace_original: bool = ...,
-    ) -> Any: ...
-
-
-async def tell(respond: Respond, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> None:
-    """A private message to the requester through the command's response_url (logged, never raised, on failure)."""
-    try:
-        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-    except Exception:
-        log.exception("could not reach the requester through response_url")
 
 
 @dataclass
@@ -100,19 +79,21 @@ class SlackThread:
     def __init__(
         self, client: AsyncWebClient, runs: CopyService, respond: Respond, *, channel: str, state: ParentState
     ) -> None:
-        self._client = client
         self._runs = runs
         self._respond = respond
-        self.channel = channel
+        self.thread = ThreadPoster(client, respond, channel=channel)
         self.state = state
-        self.parent_ts = ""
-        self.blocked = False
         self._dirty = False
         self._updated_at = 0.0  # when the parent last showed the state (monotonic)
         self.run_id: int | None = None
-        self._private: list[Variation] = []  # kept for the requester when the channel refuses the bot
+        self._finished = False
+        self._private: list[Variation] = []  # written, but not shown in the thread: sent to the requester
         self._live: dict[int, _LiveReply] = {}  # position -> its reply while live text streams into it
         self._queue: asyncio.Queue[tuple[int, Event] | None] = asyncio.Queue()
+
+    @property
+    def parent_ts(self) -> str:
+        return self.thread.parent_ts
 
     async def handle(self, run_id: int, event: Event) -> None:
         self.run_id = run_id
@@ -143,6 +124,16 @@ class SlackThread:
             except Exception:
                 log.exception("posting %s of run %d to Slack failed", type(event).__name__, run_id)
         await self._update_parent()
+        await self._delivered()
+
+    async def _delivered(self) -> None:
+        """Everything of a finished run went out (or was given up on): the next start owes this thread nothing."""
+        if self.run_id is None or not self._finished:
+            return
+        try:
+            await self._runs.thread_delivered(self.run_id)
+        except StorageError:
+            log.warning("run %d: its thread could not be marked delivered; the next start will check it", self.run_id)
 
     def _next_due(self) -> float | None:
         """Seconds until a throttled update (progress, live text) is due (chat.update is rate limited); None: none."""
@@ -159,7 +150,7 @@ class SlackThread:
         for live in list(self._live.values()):
             if (due := live.due) is not None and now >= due:
                 text, live.pending, live.shown_at = live.pending, "", time.monotonic()
-                await self._post(live_message(live.subtask, text), ts=live.ts)
+                await self.thread.post(live_message(live.subtask, text), ts=live.ts)
 
     async def _show_live(self, event: VariationText) -> None:
         """The first text posts the reply at once (in order); later texts wait for the throttle, the latest winning."""
@@ -167,22 +158,20 @@ class SlackThread:
         if (live := self._live.get(position)) is not None:
             live.pending = event.text
             return
-        ts = await self._post(live_message(event.subtask, event.text), thread=True)
+        ts = await self.thread.post(live_message(event.subtask, event.text), thread=True)
         self._live[position] = _LiveReply(event.subtask, ts, time.monotonic())
 
-    async def _finish_live(self, position: int, message: SlackMessage) -> str:
-        """Turn the variation's live reply into `message` (or post `message` if it has none); return its ts."""
+    def _live_ts(self, position: int) -> str:
+        """The variation's live reply, if it has one (it stops being live)."""
         live = self._live.pop(position, None)
-        if live is not None and live.ts and await self._post(message, ts=live.ts):
-            return live.ts
-        return await self._post(message, thread=True)
+        return live.ts if live is not None else ""
 
     async def _update_parent(self) -> None:
         """Show the progress on the parent: at most once a second while running, and the final status."""
         if self._dirty and self.parent_ts:
             self._dirty = False
             self._updated_at = time.monotonic()
-            await self._post(parent_message(self.state), ts=self.parent_ts)
+            await self.thread.post(parent_message(self.state), ts=self.parent_ts)
 
     async def _apply(self, run_id: int, event: Event) -> None:
         state = self.state
@@ -197,70 +186,51 @@ class SlackThread:
             self.state = replace(state, planned=event.plan.subtasks, plan_final=True, analysis=analysis)
             self._dirty = True
         elif isinstance(event, VariationDone):
-            if event.variation.over_limit:
-                self.state = replace(state, over_limit=state.over_limit + 1)
-            else:
-                self.state = replace(state, ready=state.ready + 1)
-            self._dirty = True
-            if self.blocked:
-                self._private.append(event.variation)
-            first, *rest = variation_messages(event.variation)
-            first_ts = await self._finish_live(event.variation.subtask.position, first)
-            for message in rest:
-                await self._post(message, thread=True)
-            if first_ts:
-                await self._runs.attach_message(run_id, event.variation.subtask.position, first_ts)
+            await self._show_variation(run_id, event.variation)
         elif isinstance(event, VariationFailed):
             self.state = replace(state, failed=state.failed + 1)
             self._dirty = True
-            await self._finish_live(event.subtask.position, failure_message(event.subtask, event.error))
+            message = failure_message(event.subtask, event.error)
+            await self.thread.replace(self._live_ts(event.subtask.position), message)
         elif isinstance(event, VariationText):
             await self._show_live(event)
         elif isinstance(event, RunFinished):
-            self.state = replace(state, status=event.status, error=event.error)
-            self._dirty = True
-            for position, live in list(self._live.items()):  # the run broke off while these were written
-                await self._finish_live(position, failure_message(live.subtask, event.error or "The run stopped."))
-            if self.blocked and self._private:
-                message = private_copy(self._private)
-                await tell(self._respond, message.text, list(message.blocks))
-            elif not self.parent_ts:
-                failed = event.status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
-                text = error_text(event.error) if failed else unposted_text(event.succeeded)
-                await tell(self._respond, text)
+            await self._finish(event)
+
+    async def _show_variation(self, run_id: int, variation: Variation) -> None:
+        position = variation.subtask.position
+        live_ts = self._live_ts(position)
+        first_ts = await self.thread.post_variation(Shown.of(variation), live_ts=live_ts)
+        self._dirty = True
+        if variation.over_limit:
+            self.state = replace(self.state, over_limit=self.state.over_limit + 1)
+        if first_ts:
+            self.state = replace(self.state, ready=self.state.ready + 1)
+            await self._runs.attach_message(run_id, position, first_ts)
+        else:
+            self.state = replace(self.state, ready=self.state.ready + 1, unposted=self.state.unposted + 1)
+            self._private.append(variation)
+
+    async def _finish(self, event: RunFinished) -> None:
+        self.state = replace(self.state, status=event.status, error=event.error, run_id=self.run_id)
+        self._dirty = True
+        self._finished = True
+        for position, live in list(self._live.items()):  # the run broke off while these were written
+            message = failure_message(live.subtask, event.error or "The run stopped.")
+            await self.thread.replace(self._live_ts(position), message)
+        if self._private:
+            intro = NOT_IN_CHANNEL_INTRO
+            if not self.thread.blocked:
+                intro = unposted_intro(len(self._private), len(self.state.planned), thread=bool(self.parent_ts))
+            message = private_copy(self._private, intro)
+            await tell(self._respond, message.text, list(message.blocks))
+        elif not self.parent_ts and event.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+            await tell(self._respond, error_text(event.error))
 
     async def _post_parent(self, run_id: int) -> None:
-        if self.parent_ts or self.blocked:
+        if self.parent_ts or self.thread.blocked:
             return
-        self.parent_ts = await self._post(parent_message(self.state))
+        parent_ts = await self.thread.post_parent(parent_message(self.state))
         self._updated_at = time.monotonic()
-        if self.parent_ts:
-            await self._runs.attach_thread(run_id, self.channel, self.parent_ts)
-
-    async def _post(self, message: SlackMessage, *, thread: bool = False, ts: str = "") -> str:
-        """Post (or update, with `ts`) a message; return its ts, or "" when Slack refused it."""
-        if self.blocked or (thread and not self.parent_ts):
-            return ""
-        try:
-            if ts:
-                await self._client.chat_update(
-                    channel=self.channel, ts=ts, text=message.text, blocks=list(message.blocks)
-                )
-                return ts
-            response = await self._client.chat_postMessage(
-                channel=self.channel,
-                text=message.text,
-                blocks=list(message.blocks),
-                thread_ts=self.parent_ts if thread else None,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", ""))
-            if error in _CHANNEL_ERRORS and not ts:
-                self.blocked = True
-                await tell(self._respond, not_in_channel_text(self.channel, error))
-                return ""
-            log.warning("Slack refused a message in %s: %s", self.channel, error)
-            return ""
-        return str(response["ts"])
+        if parent_ts:
+            await self._runs.attach_thread(run_id, self.thread.channel, parent_ts)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from bot.errors import LLMError, describe
+from bot.errors import CopybotError, LLMError, describe
 from bot.workflow.llm.base import LLM, Completion, Prompt, TextSink, estimate_cost
-from bot.workflow.types import LLMCall, Usage
+from bot.workflow.types import LLMCall, Usage, printable
 
+log = logging.getLogger(__name__)
 INTERRUPTED_CALL = "interrupted: the run was stopped while the model was answering"
 
 
@@ -51,6 +54,7 @@ async def timed_call(
 ) -> tuple[Completion, LLMCall]:
     """Call `llm` under `timeout_s`; the LLMCall is built whatever happens (CallError on failure).
 
+    The reply, streamed or whole, comes back without control characters (`printable`): model output is untrusted.
     A call cancelled in flight (the run was stopped) is handed to `on_cancel` before the cancellation goes on:
     it was sent, and may cost, so it is recorded too.
     """
@@ -74,13 +78,22 @@ async def timed_call(
             cost_usd=estimate_cost(llm, answered_by, usage),
         )
 
+    def text(chunk: str) -> None:
+        if on_text is not None and (clean := printable(chunk)):
+            on_text(clean)
+
     try:
         async with asyncio.timeout(timeout_s):
-            completion = await llm.complete(prompt, model=model, max_tokens=max_tokens, on_text=on_text)
+            completion = await llm.complete(
+                prompt, model=model, max_tokens=max_tokens, on_text=text if on_text is not None else None
+            )
     except asyncio.CancelledError:
         if on_cancel is not None:
             on_cancel(record(None, INTERRUPTED_CALL))
         raise
     except Exception as exc:
+        if not isinstance(exc, CopybotError | TimeoutError):
+            log.error("a %s call to %s failed unexpectedly", prompt.role, llm.provider, exc_info=exc)
         raise CallError(record(None, failure_reason(exc, timeout_s)), exc, timeout_s) from exc
+    completion = replace(completion, text=printable(completion.text))
     return completion, record(completion, "")

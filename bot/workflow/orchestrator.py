@@ -204,27 +204,29 @@ class _Run:
             if scanner.received == 0:
                 on_text(completion.text)
             take(scanner.finish())
-            if 0 < len(self.builder.subtasks) < min(MIN_STYLES, self.request.max_variations):
-                # small-model guard: one style is a failed plan; the retry can only add styles (PlanBuilder
-                # drops repeats), and workers already started run on
-                self.emit(CallRecorded(replace(call, error="The plan had only one distinct style.")))
+            if (problem := self._plan_problem(completion.text)) is not None:
+                # the call is stored with its raw reply, for `copybot history show`; the retry can only add
+                # tasks (PlanBuilder drops repeated styles), and workers already started run on
+                self.emit(CallRecorded(replace(call, error=problem.message, reply=completion.text)))
                 if attempt < attempts:
-                    log.warning("orchestrator attempt %d planned one style; retrying", attempt)
+                    log.warning("orchestrator attempt %d: %s Retrying.", attempt, problem.message)
                     continue
-                raise PlanError(
-                    "The orchestrator planned only one distinct style, twice.",
-                    raw=completion.text,
-                    hint="Try again, or ask for more variations.",
-                )
-            try:
-                plan = self.builder.build(scanner.analysis or "", completion.text)
-            except PlanError:
-                self.emit(CallRecorded(replace(call, error="The reply held no usable task.")))
-                raise
+                raise problem
+            plan = self.builder.build(scanner.analysis or "", completion.text)
             self.emit(CallRecorded(call))
             self._analysis(plan.analysis)
             return plan
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _plan_problem(self, reply: str) -> PlanError | None:
+        """Why the tasks read so far are no usable plan: none at all, or one style (the small-model guard)."""
+        if not self.builder.subtasks:
+            hint = "Try again; if it keeps happening, rephrase the request."
+            return PlanError("The orchestrator's reply held no usable task.", raw=reply, hint=hint)
+        if len(self.builder.subtasks) < min(MIN_STYLES, self.request.max_variations):
+            hint = "Try again, or ask for more variations."
+            return PlanError("The orchestrator planned only one distinct style.", raw=reply, hint=hint)
+        return None
 
     async def _write(self, subtask: Subtask) -> None:
         self.outcomes.append(await self.writer.write(subtask, worker_prompt(self.request, subtask)))

@@ -92,6 +92,8 @@ class CallRecord:
     error: str
     request_id: str
     created_at: datetime
+    reply: str  # the raw reply, kept when the plan it held could not be used
+    usage_reported: bool  # False: the server sent no token counts (the zeros are not real)
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class RunDetail:
     """One run in full: the request, the outcome, every variation with its votes, every model call.
 
     `runner` is the process that executed it ("<host>:<pid>:<boot>", storage/runner.py; "" before 0002)
-    and `heartbeat_at` its last write."""
+    and `heartbeat_at` its last write; `slack_owed`: its Slack thread is not fully posted yet."""
 
     id: int
     source: RunSource
@@ -158,6 +160,7 @@ class RunDetail:
     cache_read_tokens: int
     cache_write_tokens: int
     estimated_cost_usd: float | None
+    slack_owed: bool
     variations: tuple[VariationRecord, ...]
     calls: tuple[CallRecord, ...]
     format: Format | None = None

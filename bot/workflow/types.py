@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -60,8 +61,17 @@ class VariationStatus(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """`text` without control characters but tab and newline (a NUL fails every PostgreSQL insert; an escape
+    sequence would drive the terminal that prints it): model output and user input pass here before storage."""
+    return _CONTROL.sub("", text)
+
+
 def _clean(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(printable(value).split())
 
 
 @dataclass(frozen=True)
@@ -129,10 +139,13 @@ class Plan:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens a call used; `reported` False when the server sent no counts (the zeros are then unknowns)."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_input_tokens: int = 0
     cache_creation_input_tokens: int = 0
+    reported: bool = True
 
 
 @dataclass(frozen=True)
@@ -151,6 +164,7 @@ class LLMCall:
     error: str = ""
     position: int | None = None  # the variation a worker call wrote
     cost_usd: float | None = 0.0  # estimated from the provider's prices; None when a price is unknown
+    reply: str = ""  # the raw reply, kept when the plan it held could not be used
 
 
 @dataclass(frozen=True)

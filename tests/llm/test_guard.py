@@ -38,7 +38,8 @@ async def test_a_one_style_plan_is_retried_and_the_retry_only_adds_styles(stream
     assert [e.subtask.type for e in of(events, VariationStarted)] == ["playful", "technical", "premium"]
     assert sorted(llm.styles_written()) == ["playful", "premium", "technical"]  # no worker started twice
     plan_calls = [e.call for e in of(events, CallRecorded) if e.call.role == "orchestrator"]
-    assert [c.error for c in plan_calls] == ["The plan had only one distinct style.", ""]
+    assert [c.error for c in plan_calls] == ["The orchestrator planned only one distinct style.", ""]
+    assert [bool(c.reply) for c in plan_calls] == [True, False]  # the unusable reply is kept with its call
     end = of(events, RunFinished)[0]
     assert (end.status, end.succeeded) == ("done", 3)
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from bot.errors import INTERNAL_ERROR
 from bot.services import CopyService, Origin, RunOutcome, RunSource
 from bot.services.runs import PROCESSED_EVENTS_KEPT, stale_after
 from bot.workflow import AnalysisReady, CopyRequest, Event, RunFinished, Workflow
@@ -117,12 +118,15 @@ class BrokenWorkflow(Workflow):
         return BrokenRun()
 
 
-async def test_a_workflow_that_raises_leaves_a_failed_run_with_the_reason(repository: Repository) -> None:
+async def test_a_workflow_that_raises_leaves_a_failed_run_with_the_reason_in_the_log(
+    repository: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
     sink = RecordingSink()
     outcome = await CopyService(BrokenWorkflow(ScriptedLLM(), workflow(ScriptedLLM()).config), repository).run(
         REQUEST, CLI, [sink]
     )
-    assert outcome.status == "failed" and "disk on fire" in outcome.error
+    assert (outcome.status, outcome.error) == ("failed", INTERNAL_ERROR)
+    assert "disk on fire" in caplog.text
     run = await repository.run_detail(outcome.run_id)
     assert run is not None and (run.status, run.error) == ("failed", outcome.error)
     assert sink.events[-1] == (outcome.run_id, RunFinished(RunStatus.FAILED, outcome.error))
@@ -145,7 +149,7 @@ async def test_a_storage_failure_fails_the_run_and_stops_its_workers(repository:
     llm = ScriptedLLM(gate=asyncio.Event())  # workers wait forever unless stopped
     service = CopyService(workflow(llm), PlanStorageFails(repository))  # type: ignore[arg-type]
     outcome = await asyncio.wait_for(service.run(REQUEST, CLI), 10)
-    assert (outcome.status, outcome.error) == ("failed", "Unexpected error: RuntimeError: disk full")
+    assert (outcome.status, outcome.error) == ("failed", INTERNAL_ERROR)  # the detail is in the log, never shown
     assert llm.cancelled == 3  # no model call keeps running (and costing) after the run has ended
     run = await repository.run_detail(outcome.run_id)
     assert run is not None and (run.status, run.error) == ("failed", outcome.error)

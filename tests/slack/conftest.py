@@ -15,7 +15,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.services import Services
 from bot.slack.app import build_app, make_client
-from bot.slack.server import http_server, web_app
+from bot.slack.server import http_app, http_server
 from bot.slack.tasks import BackgroundTasks
 from storage import Repository
 from tests.support.anthropic_api import FakeAnthropic, Recorded, tag_text
@@ -88,14 +88,23 @@ async def llm() -> AsyncIterator[FakeAnthropic]:
 
 
 @pytest.fixture
-async def bot(slack: FakeSlack, llm: FakeAnthropic, tmp_path: Any, bot_env: dict[str, str]) -> AsyncIterator[Bot]:
-    settings = make_settings(slack, llm.url, f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}", bot_env)
+def bot_database_url(tmp_path: Any) -> str:
+    """The `bot` fixture's database: SQLite; a module overrides it with `database_url` for both backends."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}"
+
+
+@pytest.fixture
+async def bot(
+    slack: FakeSlack, llm: FakeAnthropic, bot_database_url: str, bot_env: dict[str, str]
+) -> AsyncIterator[Bot]:
+    settings = make_settings(slack, llm.url, bot_database_url, bot_env)
     tasks = BackgroundTasks()
     async with App.open(settings) as composed, aiohttp.ClientSession() as session:
         services = await composed.services()
         async with aiohttp.ClientSession() as slack_session:
             app = build_app(settings, services, client=make_client(settings, slack_session), tasks=tasks)
-            async with http_server(web_app(app, tasks), "127.0.0.1", 0) as url:
+            application = http_app(settings, app, services, tasks)
+            async with http_server(application, "127.0.0.1", 0, idle_s=settings.http_timeout_s) as url:
                 repository = await composed.repository()
                 yield Bot(url, slack, llm, repository, tasks, Sender(session, url, slack), settings, services)
                 await tasks.join()

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import RequestError
-from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, ParentState, not_in_channel_text, parent_message, variation_messages
+from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, Shown, not_in_channel_text, variation_messages
+from bot.slack.parent import ParentState, parent_message
 from bot.slack.parsing import Brief, Copy, Help, History, parse_command, unslack
 from bot.slack.text import SECTION_LIMIT, escape, split_text
 from bot.workflow.types import LLMCall, RunStatus, Subtask, Usage, Variation
@@ -32,7 +33,8 @@ def _variation(text: str) -> Variation:
 @pytest.mark.parametrize("size", [10, 3_500, 60_000, 200_000])
 def test_variation_messages_stay_within_slack_limits(size: int) -> None:
     text = ("word " * (size // 5)).strip()
-    messages = variation_messages(_variation(text))
+    variation = _variation(text)
+    messages = variation_messages(Shown.of(variation))
     for message in messages:
         assert len(message.blocks) <= MESSAGE_BLOCK_LIMIT and len(message.text) <= 40_000
         assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in message.blocks if b["type"] == "section")

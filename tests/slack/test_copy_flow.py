@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from bot.slack.parent import RETRY_ACTION
+from bot.slack.tasks import Drained
 from bot.workflow.types import INTERRUPTED_REASON
 from tests.slack.conftest import STYLES, Bot
 from tests.support.anthropic_api import Recorded, Reply, tag_text
@@ -179,9 +181,13 @@ async def test_shutdown_lets_runs_finish_then_marks_the_rest_interrupted(bot: Bo
     bot.llm.on(WORKER, Reply("<response>slow</response>", latency_s=3))
     await bot.send.command("Eco water bottle")
     await bot.slack.wait_for(lambda: len(bot.slack.calls_to("chat.postMessage")) == 1)
-    assert await bot.tasks.drain(0.2) == 1
+    assert await bot.tasks.drain(1.0) == Drained(runs=1, posts=0)  # the thread was told within the grace period
     (run,) = (await bot.repository.recent_runs("T1")).runs
     assert (run.status, run.error) == ("interrupted", INTERRUPTED_REASON)
+    parent = bot.slack.messages[("C1", _parent(bot.slack))]
+    assert "Interrupted" in parent.text and "/copy Eco water bottle" in parent.text
+    assert parent.blocks[-1]["elements"][0]["action_id"] == RETRY_ACTION
+    assert not (await bot.repository.run_detail(run.id)).slack_owed  # type: ignore[union-attr]
     answer = await bot.send.command("Another product")
     assert "restarting" in answer.body["text"]
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.blocks import ParentState
+from bot.slack.parent import ParentState
 from bot.slack.sink import SlackThread
 from bot.workflow.types import (
     AnalysisReady,
@@ -132,9 +132,13 @@ class Store:
 
     def __init__(self) -> None:
         self.messages: dict[int, str] = {}
+        self.delivered: list[int] = []
 
     async def attach_thread(self, run_id: int, channel: str, ts: str) -> None:
         pass
+
+    async def thread_delivered(self, run_id: int) -> None:
+        self.delivered.append(run_id)
 
     async def attach_message(self, run_id: int, position: int, ts: str) -> None:
         self.messages[position] = ts

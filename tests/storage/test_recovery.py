@@ -42,6 +42,16 @@ async def behind_the_back(database_url: str, statement: Executable) -> None:
         await engine.dispose()
 
 
+async def read_behind_the_back(database_url: str, statement: Executable) -> list[object]:
+    """The rows `statement` selects, read on a connection of its own (the first column of each)."""
+    engine = create_engine(DatabaseConfig.parse(database_url).url, pooled=False)
+    try:
+        async with engine.connect() as connection:
+            return list((await connection.execute(statement)).scalars())
+    finally:
+        await engine.dispose()
+
+
 async def _set_run(database_url: str, run_id: int, **values: object) -> None:
     await behind_the_back(database_url, update(Run).where(Run.id == run_id).values(**values))
 

@@ -127,14 +127,18 @@ class FakeAnthropic:
     def __init__(self, *, api_key: str | None = None) -> None:
         self.api_key = api_key  # None: any non-empty key is accepted
         self.requests: list[Recorded] = []
+        self.request_id_header = True  # False: answer as a gateway that sends no `request-id` header
         self._scripts: dict[str, list[Script]] = {}
-        self._ids = itertools.count(1)
+        self._numbers = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
     def on(self, model: str, *replies: Script) -> None:
         """Script `model`: the nth request gets replies[n] (the last reply repeats)."""
         self._scripts[model] = list(replies)
+
+    def _headers(self, record: Recorded) -> dict[str, str]:
+        return {"request-id": record.request_id} if self.request_id_header else {}
 
     def requests_for(self, model: str) -> list[Recorded]:
         return [r for r in self.requests if r.model == model]
@@ -155,7 +159,7 @@ class FakeAnthropic:
             await self._runner.cleanup()
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
-        request_id = f"req_fake_{next(self._ids):04d}"
+        request_id = f"req_fake_{next(self._numbers):04d}"
         arrived = time.monotonic()
         if not self._authorised(request):
             return _error(401, "invalid x-api-key", request_id)
@@ -212,14 +216,14 @@ class FakeAnthropic:
             await asyncio.sleep((len(tokens(reply.text)) - 1) / reply.tokens_per_s)
         if reply.malformed:
             return web.Response(
-                text='{"id": "msg_cut", "type": "mess', content_type="application/json", headers=_ids(record)
+                text='{"id": "msg_cut", "type": "mess', content_type="application/json", headers=self._headers(record)
             )
         content = [{"type": "text", "text": reply.text}]
         message = _message(record, reply, content, output_tokens=len(tokens(reply.text)))
-        return web.json_response(message, headers=_ids(record))
+        return web.json_response(message, headers=self._headers(record))
 
     async def _stream(self, request: web.Request, record: Recorded, reply: Reply) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"content-type": "text/event-stream", **_ids(record)})
+        response = web.StreamResponse(headers={"content-type": "text/event-stream", **self._headers(record)})
         await response.prepare(request)
 
         async def send(event: str, data: dict[str, Any]) -> None:
@@ -260,10 +264,6 @@ class FakeAnthropic:
         await send("message_stop", {"type": "message_stop"})
         await response.write_eof()
         return response
-
-
-def _ids(record: Recorded) -> dict[str, str]:
-    return {"request-id": record.request_id}
 
 
 def _message(

@@ -27,6 +27,7 @@ class Reply:
     chunk_chars: int = 4
     chunk_delay_s: float = 0.0
     latency_s: float = 0.0
+    usage: bool = True  # False: send no token counts (llama.cpp's server streaming, some proxies)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class FakeOpenAI:
                 "object": "chat.completion",
                 "model": body["model"],
                 "choices": [{"index": 0, "message": message, "finish_reason": step.finish_reason}],
-                "usage": _usage(step),
+                **({"usage": _usage(step)} if step.usage else {}),
             },
             headers={"x-request-id": f"req-{len(self.requests)}"},
         )
@@ -119,7 +120,7 @@ class FakeOpenAI:
             await asyncio.sleep(step.chunk_delay_s)
         last = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": step.finish_reason}]}
         await response.write(f"data: {json.dumps(last)}\n\n".encode())
-        if body.get("stream_options", {}).get("include_usage"):
+        if step.usage and body.get("stream_options", {}).get("include_usage"):
             await response.write(f"data: {json.dumps({**base, 'choices': [], 'usage': _usage(step)})}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()

@@ -5,10 +5,10 @@ It speaks Slack's wire format: `POST /api/<method>` with a form or JSON body and
 with HTTP 200, and HTTP 429 + Retry-After when told to. It records every call
 (`calls`), keeps the messages it accepted (`messages`), enforces Slack's size
 limits (msg_too_long, invalid_blocks), can refuse channels (not_in_channel,
-channel_not_found) or any call (`refuse`), serves response_url endpoints (`response_url(name)`), a
-Socket Mode websocket (`apps.connections.open` returns its URL), views (views.open / views.update /
-views.publish, checked against Slack's view limits; `views`, `home`) and private files (`add_file`, served to the
-bot token only).
+channel_not_found) or any call (`refuse`), fail calls with an HTTP 5xx (`fail`) or by dropping the
+connection (`drop`), serves response_url endpoints (`response_url(name)`), a Socket Mode websocket
+(`apps.connections.open` returns its URL), views (views.open / views.update / views.publish, checked against
+Slack's view limits; `views`, `home`) and private files (`add_file`, served to the bot token only).
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._rate_limits: dict[str, list[int]] = defaultdict(list)
         self._refusals: dict[str, list[str]] = defaultdict(list)
+        self._failures: dict[str, list[int]] = defaultdict(list)  # HTTP status, or 0: drop the connection
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_connected = asyncio.Event()
@@ -99,6 +100,14 @@ class FakeSlack:
         url = f"{self.url}/files/{name}"
         return {"id": f"F{len(self.files)}", "name": name, "mimetype": mimetype, "size": len(content),
                 "url_private": url, "url_private_download": url}  # fmt: skip
+
+    def fail(self, method: str, times: int = 1, status: int = 500) -> None:
+        """Answer the next `times` calls of `method` with HTTP `status` and an HTML body, as a load balancer does."""
+        self._failures[method].extend([status] * times)
+
+    def drop(self, method: str, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` without an answer."""
+        self._failures[method].extend([0] * times)
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -177,6 +186,13 @@ class FakeSlack:
         self.calls.append(Call(method, params, time.monotonic(), token))
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
+        if self._failures[method]:
+            status = self._failures[method].pop(0)
+            await self._notify()
+            if not status:
+                assert request.transport is not None
+                request.transport.abort()
+            return web.Response(status=status or 500, text="<html>upstream error</html>", content_type="text/html")
         if self._rate_limits[method]:
             retry_after = self._rate_limits[method].pop(0)
             await self._notify()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import socket
 import time
@@ -24,9 +25,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def sign(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
+def sign(body: str | bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
     """Slack's request signature: v0=HMAC-SHA256(secret, "v0:{timestamp}:{body}")."""
-    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    raw = body.encode() if isinstance(body, str) else body
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + raw, hashlib.sha256).hexdigest()
     return f"v0={digest}"
 
 
@@ -48,13 +50,14 @@ class Sender:
 
     async def post(
         self,
-        body: str,
+        body: str | bytes,
         content_type: str,
         *,
-        timestamp: int | None = None,
+        timestamp: int | str | None = None,
         signature: str | None = None,
         retry_num: int | None = None,
     ) -> Answer:
+        """POST `body` signed as Slack signs it (or with `signature`), with `timestamp` (default: now)."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
             "Content-Type": content_type,
@@ -64,9 +67,14 @@ class Sender:
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
+        return await self.raw(body.encode() if isinstance(body, str) else body, headers)
+
+    async def raw(self, body: bytes, headers: dict[str, str]) -> Answer:
+        """POST exactly these bytes and headers to the events URL."""
         started = time.monotonic()
-        async with self.session.post(f"{self.url}/slack/events", data=body.encode(), headers=headers) as response:
-            text = await response.text()
+        data = io.BytesIO(body)  # aiohttp warns about large raw bytes
+        async with self.session.post(f"{self.url}/slack/events", data=data, headers=headers) as response:
+            text = await response.text(errors="replace")
             seconds = time.monotonic() - started
             parsed = json.loads(text) if text.startswith("{") else {"text": text}  # Bolt sends a lone text as is
             return Answer(response.status, parsed, seconds)
@@ -104,8 +112,9 @@ class Sender:
         return await self.post(self.command_body(text, **fields), "application/x-www-form-urlencoded")
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str, team_id: str = "T1", retry_num: int | None = None
+        self, event: Any, *, event_id: str, team_id: str | None = "T1", retry_num: int | None = None
     ) -> Answer:
+        """An Events API envelope around `event` (team_id None: an envelope without one)."""
         body = {
             "token": "deprecated-verification-token",
             "team_id": team_id,
@@ -116,6 +125,8 @@ class Sender:
             "event_time": int(time.time()),
             "authorizations": [{"team_id": team_id, "user_id": "UBOT", "is_bot": True}],
         }
+        if team_id is None:
+            del body["team_id"], body["authorizations"]
         return await self.post(json.dumps(body), "application/json", retry_num=retry_num)
 
     async def action(self, payload: dict[str, Any]) -> Answer:

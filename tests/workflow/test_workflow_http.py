@@ -184,15 +184,28 @@ async def test_orchestrator_failure_fails_the_run_with_a_reason(
     assert len(calls) == 2 == len(fake.requests_for(ORCHESTRATOR)) and all(c.error for c in calls)
 
 
-async def test_a_plan_without_tasks_fails_the_run_and_keeps_the_call(
+async def test_a_plan_without_tasks_is_asked_for_once_more_and_its_reply_is_kept(
+    fake: FakeAnthropic, make_workflow: MakeWorkflow
+) -> None:
+    fake.on(ORCHESTRATOR, "<analysis>Thinking.</analysis> I would rather not plan.", plan_reply(["a", "b"]))
+    script_workers(fake)
+    events = await collect(make_workflow(), REQUEST)
+    assert finished(events).status == "done" and len(fake.requests_for(ORCHESTRATOR)) == 2
+    first, second = [e.call for e in of(events, CallRecorded) if e.call.role == "orchestrator"]
+    assert "no usable task" in first.error and first.reply == "<analysis>Thinking.</analysis> I would rather not plan."
+    assert (second.error, second.reply) == ("", "")
+
+
+async def test_a_plan_without_tasks_twice_fails_the_run_and_keeps_both_replies(
     fake: FakeAnthropic, make_workflow: MakeWorkflow
 ) -> None:
     fake.on(ORCHESTRATOR, "I would rather not plan anything today.")
     events = await collect(make_workflow(), REQUEST)
     end = finished(events)
     assert end.status == "failed" and "no usable task" in end.error
-    [call] = [e.call for e in of(events, CallRecorded)]
-    assert call.error and call.request_id == fake.requests[0].request_id
+    calls = [e.call for e in of(events, CallRecorded)]
+    assert [c.request_id for c in calls] == [r.request_id for r in fake.requests_for(ORCHESTRATOR)]
+    assert all(c.error and c.reply == "I would rather not plan anything today." for c in calls) and len(calls) == 2
 
 
 async def test_a_product_echoed_by_the_model_adds_no_task(fake: FakeAnthropic, make_workflow: MakeWorkflow) -> None:

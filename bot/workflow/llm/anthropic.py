@@ -59,7 +59,7 @@ class AnthropicLLM:
         try:
             if on_text is None:
                 message = await self._client.messages.create(model=model, max_tokens=max_tokens, messages=messages)
-                request_id = message._request_id or ""
+                request_id = message._request_id or message.id  # a gateway may send no request-id header
             else:
                 async with self._client.messages.stream(
                     model=model, max_tokens=max_tokens, messages=messages
@@ -67,7 +67,7 @@ class AnthropicLLM:
                     async for text in stream.text_stream:
                         on_text(text)
                     message = await stream.get_final_message()
-                request_id = stream.request_id or ""  # a streamed message has no _request_id attribute
+                request_id = stream.request_id or message.id  # a streamed message has no _request_id attribute
         except anthropic.APIStatusError as exc:
             raise _status_error(exc) from exc
         except anthropic.APITimeoutError as exc:
@@ -102,13 +102,20 @@ def _status_error(exc: anthropic.APIStatusError) -> LLMError:
     nested = body.get("error")
     error: dict[str, object] = nested if isinstance(nested, dict) else {}
     kind = str(error.get("type", ""))
-    detail = str(error.get("message") or exc.message)
+    said = error.get("message") or body.get("detail") or body.get("message") or exc.response.text or exc.message
+    detail = " ".join(str(said).split())[:500]  # a proxy's message may span many lines (a whole traceback)
     if status == 401:
         return LLMError("Anthropic rejected the API key (401).", hint="Check ANTHROPIC_API_KEY.")
-    if status == 404:
+    if status == 404 and kind == "not_found_error" and "model" in detail.lower():
         return LLMError(
             f"Anthropic does not know this model: {detail}",
             hint="Check COPYBOT_ORCHESTRATOR_MODEL and COPYBOT_WORKER_MODEL.",
+        )
+    if status == 404:  # not the API saying so: a gateway or proxy without the Messages API at this path
+        request = exc.response.request
+        return LLMError(
+            f"{request.method} {request.url} answered 404 (not found): {detail}",
+            hint="Check ANTHROPIC_BASE_URL: the server there has no Anthropic Messages API (/v1/messages).",
         )
     retryable = status in _RETRYABLE_STATUS or kind in {"overloaded_error", "api_error", "rate_limit_error"}
     if 200 <= status < 300:  # an error event inside a stream that had started fine

@@ -133,7 +133,10 @@ class LLM(Protocol):
 
 
 def estimate_cost(llm: LLM, model: str, usage: Usage) -> float | None:
-    """Dollars for one call; 0 for a call that used no tokens; None when the model's price is unknown."""
+    """Dollars for one call; 0 for a call that used no tokens; None when the model's price or the call's usage is
+    unknown."""
+    if not usage.reported:
+        return None
     tokens = (
         usage.input_tokens + usage.output_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
     )

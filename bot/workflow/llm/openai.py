@@ -178,13 +178,18 @@ def _error_detail(text: str) -> str:
     try:
         data = json.loads(text)
     except ValueError:
-        return " ".join(text.split())[:200]
+        return _one_line(text)[:200]
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):
-        return str(error.get("message") or error)[:500]
+        return _one_line(str(error.get("message") or error))[:500]
     if isinstance(error, str):
-        return error[:500]
-    return " ".join(text.split())[:200]
+        return _one_line(error)[:500]
+    return _one_line(text)[:200]
+
+
+def _one_line(text: str) -> str:
+    """A proxy's message may hold a whole traceback over many lines: one line, for a one-line reason."""
+    return " ".join(text.split())
 
 
 def _malformed(url: str, why: str) -> LLMError:
@@ -210,8 +215,9 @@ def _object(text: str, url: str, what: str) -> dict[str, Any]:
 
 
 def _usage(raw: Any) -> Usage:
+    """Token counts as the server sent them; a server that sent none (llama.cpp streaming) leaves them unknown."""
     if not isinstance(raw, dict):
-        return Usage()
+        return Usage(reported=False)
     details = raw.get("prompt_tokens_details")
     cached = details.get("cached_tokens") if isinstance(details, dict) else 0
     return Usage(
@@ -256,7 +262,7 @@ async def _events(response: aiohttp.ClientResponse) -> AsyncIterator[str]:
 async def _read_stream(response: aiohttp.ClientResponse, sink: TextSink, url: str, request_id: str) -> Completion:
     parts: list[str] = []
     model = finish = ""
-    usage = Usage()
+    usage = Usage(reported=False)  # until the server sends its counts, if it does
     done = False
     async for payload in _events(response):
         if payload.strip() == "[DONE]":

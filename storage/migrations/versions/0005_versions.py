@@ -1,7 +1,7 @@
 """New versions of a variation: refinements and "another take" are variations with a lineage.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-03
 
 Every existing variation is an original. Runs are found by their Slack thread (a reply in it is a refinement).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,92 @@
+"""The real `copybot serve` in a child process, pointed at the fakes: for tests of restarts and for benchmarks.
+
+env = serve_env(slack, llm.url, database_url, COPYBOT_SHUTDOWN_GRACE="1")
+async with copybot_serve(env, log=tmp_path / "serve.log") as served:
+    await Sender(session, served.url, slack).command("Eco water bottle")
+# leaving the block sends SIGTERM and waits for the exit (served.process.returncode)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from tests.support.plans import ORCHESTRATOR, WORKER
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_requests import SIGNING_SECRET, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def serve_env(slack: FakeSlack, llm_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a `copybot serve` on the fakes: this one's, without proxies or other copybot settings."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith(("SLACK_", "COPYBOT_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "ANTHROPIC_API_KEY": "sk-ant-test",
+            "ANTHROPIC_BASE_URL": llm_url,
+            "DATABASE_URL": database_url,
+            "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
+            "COPYBOT_WORKER_MODEL": WORKER,
+            **extra,
+        }
+    )
+    return env
+
+
+@dataclass
+class Served:
+    url: str
+    process: asyncio.subprocess.Process
+    log: Path
+
+    def logged(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, within: float = 30) -> int:
+        """Send `sig` (SIGKILL: a crash) and wait for the exit; return the exit status."""
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        return await asyncio.wait_for(self.process.wait(), within)
+
+
+@asynccontextmanager
+async def copybot_serve(env: dict[str, str], *, log: Path, within: float = 30) -> AsyncIterator[Served]:
+    """Start `copybot serve` (HTTP mode on a free port; its stderr into `log`), yield it once /healthz answers."""
+    port = free_port()
+    with log.open("ab") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", env={**env, "PORT": str(port)}, cwd=ROOT, stderr=stderr
+        )
+    served = Served(f"http://127.0.0.1:{port}", process, log)
+    try:
+        await _healthy(served, within)
+        yield served
+    finally:
+        await served.stop()
+
+
+async def _healthy(served: Served, within: float) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(int(within * 20)):
+            if served.process.returncode is not None:
+                raise AssertionError(f"copybot serve exited with {served.process.returncode}:\n{served.logged()}")
+            try:
+                async with session.get(f"{served.url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"copybot serve did not answer /healthz within {within} s:\n{served.logged()}")
