@@ -20,8 +20,9 @@ from bot.slack.tasks import BackgroundTasks
 from storage import Repository
 from tests.support.anthropic_api import FakeAnthropic, Recorded, tag_text
 from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply
+from tests.support.serve import fakes_env
 from tests.support.slack_api import FakeSlack, Message
-from tests.support.slack_requests import SIGNING_SECRET, Sender
+from tests.support.slack_requests import Sender
 
 STYLES = ("playful", "technical", "urgent")
 ANALYSIS = "Hikers want light, tough bottles."
@@ -50,20 +51,7 @@ class Bot:
 
 
 def make_settings(slack: FakeSlack, llm_url: str, database_url: str, env: Mapping[str, str] = {}) -> Settings:
-    return Settings.from_env(
-        {
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "ANTHROPIC_API_KEY": "sk-ant-test",
-            "ANTHROPIC_BASE_URL": llm_url,
-            "DATABASE_URL": database_url,
-            "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
-            "COPYBOT_WORKER_MODEL": WORKER,
-            "COPYBOT_LLM_MAX_RETRIES": "0",
-            **env,
-        }
-    )
+    return Settings.from_env({**fakes_env(slack, llm_url, database_url), "COPYBOT_LLM_MAX_RETRIES": "0", **env})
 
 
 @pytest.fixture

@@ -26,23 +26,24 @@ from tests.support.slack_requests import SIGNING_SECRET, free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def fakes_env(slack: FakeSlack, llm_url: str, database_url: str) -> dict[str, str]:
+    """The settings that point copybot at the fake Slack and a fake Anthropic API."""
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_BASE_URL": llm_url,
+        "DATABASE_URL": database_url,
+        "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
+        "COPYBOT_WORKER_MODEL": WORKER,
+    }
+
+
 def serve_env(slack: FakeSlack, llm_url: str, database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a `copybot serve` on the fakes: this one's, without proxies or other copybot settings."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith(("SLACK_", "COPYBOT_"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "ANTHROPIC_API_KEY": "sk-ant-test",
-            "ANTHROPIC_BASE_URL": llm_url,
-            "DATABASE_URL": database_url,
-            "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
-            "COPYBOT_WORKER_MODEL": WORKER,
-            **extra,
-        }
-    )
-    return env
+    return {**env, **fakes_env(slack, llm_url, database_url), **extra}
 
 
 @dataclass
