@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
 import sys
 import tempfile
@@ -41,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from tests.support.anthropic_api import FakeAnthropic, Recorded, Reply, tag_text
 from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply
+from tests.support.serve import copybot_serve, serve_env
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_requests import SIGNING_SECRET, Sender, free_port
+from tests.support.slack_requests import Sender
 
-ROOT = Path(__file__).resolve().parents[1]
 STYLES = ("technical", "lifestyle", "story-driven", "playful", "premium")
 
 
@@ -74,21 +73,6 @@ def _first_task_closed(record: Recorded) -> float:
     return float("nan")
 
 
-async def _wait_healthy(session: aiohttp.ClientSession, url: str, child: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if child.returncode is not None:
-            raise SystemExit(f"copybot serve exited with {child.returncode}")
-        try:
-            async with session.get(f"{url}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit("copybot serve did not become healthy within 30 s")
-
-
 async def bench(args: argparse.Namespace) -> None:
     styles = STYLES[: args.styles]
     slack = await FakeSlack().start()
@@ -104,34 +88,11 @@ async def bench(args: argparse.Namespace) -> None:
             WORKER,
             lambda r: Reply(f"<response>{tag_text(r.prompt, 'style')} copy</response>", latency_s=args.worker_latency),
         )
-        port = free_port()
         with tempfile.TemporaryDirectory() as tmp:
-            env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-            env.update(
-                {
-                    "SLACK_BOT_TOKEN": slack.bot_token,
-                    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                    "SLACK_API_URL": slack.api_url,
-                    "ANTHROPIC_API_KEY": "sk-ant-bench",
-                    "ANTHROPIC_BASE_URL": llm.url,
-                    "DATABASE_URL": args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db",
-                    "COPYBOT_ORCHESTRATOR_MODEL": ORCHESTRATOR,
-                    "COPYBOT_WORKER_MODEL": WORKER,
-                    "PORT": str(port),
-                }
-            )
-            env.pop("SLACK_APP_TOKEN", None)
+            env = serve_env(slack, llm.url, args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db")
             profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
-            child = await asyncio.create_subprocess_exec(
-                sys.executable, *profile, "-m", "bot", "serve", env=env, cwd=ROOT
-            )
-            try:
-                url = f"http://127.0.0.1:{port}"
-                await _wait_healthy(session, url, child)
-                await _load(args, session, url, slack, llm, child.pid, len(styles))
-            finally:
-                child.send_signal(signal.SIGTERM)
-                await child.wait()
+            async with copybot_serve(env, log=Path(tmp) / "serve.log", python_args=profile) as served:
+                await _load(args, session, served.url, slack, llm, served.process.pid, len(styles))
     await slack.aclose()
 
 

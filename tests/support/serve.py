@@ -12,7 +12,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,12 +63,15 @@ class Served:
 
 
 @asynccontextmanager
-async def copybot_serve(env: dict[str, str], *, log: Path, within: float = 30) -> AsyncIterator[Served]:
-    """Start `copybot serve` (HTTP mode on a free port; its stderr into `log`), yield it once /healthz answers."""
+async def copybot_serve(
+    env: dict[str, str], *, log: Path, within: float = 30, python_args: Sequence[str] = ()
+) -> AsyncIterator[Served]:
+    """Start `copybot serve` (HTTP mode on a free port; its stderr into `log`), yield it once /healthz answers.
+    `python_args` go to the interpreter before `-m bot` (e.g. `-m cProfile -o FILE`)."""
     port = free_port()
     with log.open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", env={**env, "PORT": str(port)}, cwd=ROOT, stderr=stderr
+            sys.executable, *python_args, "-m", "bot", "serve", env={**env, "PORT": str(port)}, cwd=ROOT, stderr=stderr
         )
     served = Served(f"http://127.0.0.1:{port}", process, log)
     try:
