@@ -153,7 +153,7 @@ def build_app(
     if settings.oauth:
         if installations is None:
             raise ValueError("OAuth mode needs the installation stores")
-        oauth = oauth_options(settings, installations, client)
+        oauth = oauth_options(settings, installations, client, slack_host=slack_host(settings.slack_api_url))
     app = AsyncApp(
         name="copybot",
         client=client,

@@ -34,6 +34,10 @@ from bot.services import WorkspaceService
 log = logging.getLogger(__name__)
 TOKEN_ROTATION_MINUTES = 120  # a token handed to a run (minutes long) is refreshed while it has hours left
 STATE_EXPIRATION_S = 600  # an install page left open longer must be reloaded
+NOT_INSTALLED = (
+    ":warning: copybot is not installed in this workspace (or was removed from it), so it cannot answer here. "
+    "Ask whoever runs copybot for its install page (/slack/install) to add it again."
+)
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,13 @@ def installation_authorize(
     )
 
 
-def oauth_options(settings: Settings, installations: Installations, client: AsyncWebClient) -> dict[str, Any]:
-    """AsyncApp's arguments for OAuth mode: the install flow's settings, the stores, and the authorize."""
+def oauth_options(
+    settings: Settings, installations: Installations, client: AsyncWebClient, *, slack_host: str
+) -> dict[str, Any]:
+    """AsyncApp's arguments for OAuth mode: the install flow's settings (Slack's authorize page on `slack_host`),
+    the stores, and the authorize."""
     oauth_settings = AsyncOAuthSettings(
+        authorization_url=f"https://{slack_host}/oauth/v2/authorize",
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=list(bot_scopes()),
@@ -82,7 +90,12 @@ def oauth_options(settings: Settings, installations: Installations, client: Asyn
         logger=logging.getLogger("bot.slack.oauth"),
     )
     authorize = installation_authorize(settings, installations, client)
-    return {"oauth_settings": oauth_settings, "installation_store": installations.store, "authorize": authorize}
+    return {
+        "oauth_settings": oauth_settings,
+        "installation_store": installations.store,
+        "authorize": authorize,
+        "user_facing_authorize_error_message": NOT_INSTALLED,
+    }
 
 
 def register_uninstall(app: AsyncApp, *, workspaces: WorkspaceService) -> None:
