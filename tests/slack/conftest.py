@@ -23,6 +23,7 @@ from storage import Repository
 from tests.support.anthropic_api import FakeAnthropic, Recorded, tag_text
 from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply
 from tests.support.slack_api import FakeSlack, Message
+from tests.support.slack_oauth import install
 from tests.support.slack_requests import SIGNING_SECRET, Sender
 
 STYLES = ("playful", "technical", "urgent")
@@ -122,15 +123,33 @@ async def bot(
         yield served
 
 
+def oauth_env(slack: FakeSlack) -> dict[str, str]:
+    """OAuth mode's settings: no SLACK_BOT_TOKEN, the app's client credentials."""
+    return {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": slack.client_id, "SLACK_CLIENT_SECRET": slack.client_secret}
+
+
 @pytest.fixture
 async def oauth_bot(
     slack: FakeSlack, llm: FakeAnthropic, bot_database_url: str, bot_env: dict[str, str]
 ) -> AsyncIterator[Bot]:
     """The `bot` in OAuth mode: no SLACK_BOT_TOKEN but the app's client credentials; installed in no workspace
     yet (tests/slack/test_oauth.py installs it)."""
-    credentials = {"SLACK_CLIENT_ID": slack.client_id, "SLACK_CLIENT_SECRET": slack.client_secret}
-    oauth = {"SLACK_BOT_TOKEN": "", **credentials, **bot_env}
+    oauth = {**oauth_env(slack), **bot_env}
     async with serving(slack, llm, make_settings(slack, llm.url, bot_database_url, oauth)) as served:
+        yield served
+
+
+@pytest.fixture(params=["one token", "oauth"])
+async def two_workspaces(
+    request: pytest.FixtureRequest, slack: FakeSlack, llm: FakeAnthropic, bot_database_url: str, bot_env: dict[str, str]
+) -> AsyncIterator[Bot]:
+    """The bot serving workspaces T1 and T2: with one SLACK_BOT_TOKEN, or in OAuth mode, installed in both
+    through the install flow (each then served with its own token)."""
+    env = {**(oauth_env(slack) if request.param == "oauth" else {}), **bot_env}
+    async with serving(slack, llm, make_settings(slack, llm.url, bot_database_url, env)) as served:
+        if served.settings.oauth:
+            for team in ("T1", "T2"):
+                await install(served.send.session, served.url, slack, team)
         yield served
 
 

@@ -4,8 +4,6 @@ served with its own token, rotating tokens refreshed, Enterprise Grid org-wide i
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,8 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.install import bot_scopes
 from tests.slack.conftest import Bot
-
-STATE_COOKIE = "slack-app-oauth-state"
+from tests.support import slack_oauth
 
 
 def store(bot: Bot) -> AsyncInstallationStore:
@@ -27,28 +24,17 @@ def store(bot: Bot) -> AsyncInstallationStore:
 
 
 async def install_page(bot: Bot) -> tuple[str, str]:
-    """GET /slack/install as a browser: (the state in the Add to Slack link, the state cookie set)."""
-    async with bot.send.session.get(f"{bot.url}/slack/install") as page:
-        assert page.status == 200 and page.content_type == "text/html"
-        link = html.unescape(re.search(r'<a href="([^"]+)"', await page.text())[1])  # type: ignore[index]
-        cookie = page.cookies[STATE_COOKIE].value
-    (state,) = parse_qs(urlsplit(link).query)["state"]
-    return state, cookie
+    return await slack_oauth.install_page(bot.send.session, bot.url)
 
 
 async def redirect(bot: Bot, query: dict[str, str], cookie: str | None) -> tuple[int, str]:
-    """GET /slack/oauth_redirect as Slack sends the browser back: (status, page)."""
-    headers = {"Cookie": f"{STATE_COOKIE}={cookie}"} if cookie is not None else {}
-    async with bot.send.session.get(f"{bot.url}/slack/oauth_redirect", params=query, headers=headers) as answer:
-        return answer.status, await answer.text()
+    return await slack_oauth.redirect(bot.send.session, bot.url, query, cookie)
 
 
 async def install(bot: Bot, team_id: str, *, enterprise_id: str = "", org_wide: bool = False) -> None:
-    """The whole install: the Add to Slack page, Allow in Slack, the redirect back."""
-    state, cookie = await install_page(bot)
-    code = bot.slack.authorize(team_id, enterprise_id=enterprise_id, org_wide=org_wide)
-    status, page = await redirect(bot, {"code": code, "state": state}, cookie)
-    assert status == 200 and "Thank you!" in page, page
+    await slack_oauth.install(
+        bot.send.session, bot.url, bot.slack, team_id, enterprise_id=enterprise_id, org_wide=org_wide
+    )
 
 
 def posts_by_workspace(bot: Bot) -> dict[str, set[str]]:
@@ -62,14 +48,14 @@ def posts_by_workspace(bot: Bot) -> dict[str, set[str]]:
 
 async def test_the_add_to_slack_page_asks_for_the_manifests_scopes_with_a_one_time_state(oauth_bot: Bot) -> None:
     async with oauth_bot.send.session.get(f"{oauth_bot.url}/slack/install") as page:
-        link = html.unescape(re.search(r'<a href="([^"]+)"', await page.text())[1])  # type: ignore[index]
+        link = slack_oauth.add_to_slack_link(await page.text())
         set_cookie = page.headers["Set-Cookie"]
     query = parse_qs(urlsplit(link).query)
     assert link.startswith("https://slack.com/oauth/v2/authorize?")
     assert query["client_id"] == [oauth_bot.slack.client_id]
     assert query["scope"][0].split(",") == list(bot_scopes()) and "chat:write" in bot_scopes()
     assert "user_scope" not in query or query["user_scope"] == [""]
-    assert f"{STATE_COOKIE}={query['state'][0]}" in set_cookie and "HttpOnly" in set_cookie
+    assert f"{slack_oauth.STATE_COOKIE}={query['state'][0]}" in set_cookie and "HttpOnly" in set_cookie
     assert (await install_page(oauth_bot))[0] != query["state"][0]  # a new state for every page
 
 
