@@ -30,7 +30,7 @@ from bot.slack.brief import register_brief
 from bot.slack.commands import register_commands
 from bot.slack.events import register_events
 from bot.slack.home import register_home
-from bot.slack.install import Installations, oauth_options, register_uninstall
+from bot.slack.install import Installations, hide_tokens_in_library_logs, oauth_options, register_uninstall
 from bot.slack.refine import register_refinements
 from bot.slack.retry import register_retry
 from bot.slack.tasks import BackgroundTasks
@@ -154,6 +154,7 @@ def build_app(
         if installations is None:
             raise ValueError("OAuth mode needs the installation stores")
         oauth = oauth_options(settings, installations, client, slack_host=slack_host(settings.slack_api_url))
+        hide_tokens_in_library_logs()
     app = AsyncApp(
         name="copybot",
         client=client,

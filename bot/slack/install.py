@@ -14,6 +14,7 @@ with COPYBOT_PURGE_ON_UNINSTALL on, its runs, votes and brand voices (WorkspaceS
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -38,6 +39,29 @@ NOT_INSTALLED = (
     ":warning: copybot is not installed in this workspace (or was removed from it), so it cannot answer here. "
     "Ask whoever runs copybot for its install page (/slack/install) to add it again."
 )
+
+
+TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]+")
+TOKEN_LOGGERS = ("slack_sdk.web.async_base_client", "aiosqlite")  # at DEBUG: API bodies, and SQL parameters
+
+
+class HideTokens(logging.Filter):
+    """Replaces every Slack token in a record's message by `xox…-(hidden)`. In OAuth mode tokens and refresh tokens
+    travel in oauth.v2.access bodies and in the installation store's SQL, which these libraries log at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if TOKEN.search(message):
+            record.msg, record.args = TOKEN.sub("xox…-(hidden)", message), ()
+        return True
+
+
+def hide_tokens_in_library_logs() -> None:
+    """Attach HideTokens to the loggers that would show tokens (once per process)."""
+    for name in TOKEN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, HideTokens) for f in logger.filters):
+            logger.addFilter(HideTokens())
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ served with its own token, rotating tokens refreshed, Enterprise Grid org-wide i
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -177,3 +179,17 @@ async def test_the_install_pages_exist_only_in_oauth_mode(bot: Bot) -> None:
         for path in ("/slack/install", "/slack/oauth_redirect"):
             async with session.get(f"{bot.url}{path}") as answer:
                 assert answer.status == 404
+
+
+async def test_no_token_or_client_secret_reaches_the_logs_even_at_debug_level(
+    oauth_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot = oauth_bot
+    bot.slack.token_lifetime_s = 60  # under the refresh margin: the first request refreshes it
+    await install(bot, "T1")
+    await bot.send.command("Eco water bottle", team_id="T1")
+    await bot.tasks.join()
+    assert len(bot.slack.calls_to("oauth.v2.access")) == 2  # the install, then a refresh
+    assert bot.slack.client_secret not in caplog.text
+    assert re.findall(r"xox[a-z]-[A-Za-z0-9-]+", caplog.text) == []
