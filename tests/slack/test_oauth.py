@@ -15,9 +15,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.blocks import ANOTHER_ACTION
 from bot.slack.install import bot_scopes
 from tests.slack.conftest import Bot
 from tests.support import slack_oauth
+from tests.support.slack_requests import click
 
 
 def store(bot: Bot) -> AsyncInstallationStore:
@@ -169,6 +171,15 @@ async def test_an_enterprise_grid_org_wide_install_serves_every_workspace_of_the
         (run,) = (await bot.repository.recent_runs(team)).runs
         detail = await bot.repository.run_detail(run.id)
         assert detail is not None and (detail.team_id, detail.enterprise_id, detail.status) == (team, "E1", "done")
+    (variation, *_) = bot.slack.thread("C5", next(m.ts for m in bot.slack.messages.values() if m.channel == "C5"))
+    payload = click(variation, ANOTHER_ACTION, bot.slack.response_url("another"))
+    payload |= {"team": None, "enterprise": {"id": "E1"}, "is_enterprise_install": True}  # as an org-wide install's
+    payload["user"]["team_id"], payload["container"]["channel_id"], payload["channel"]["id"] = "T5", "C5", "C5"
+    assert (await bot.send.action(payload)).status == 200
+    await bot.tasks.join()
+    assert "another take" in bot.slack.thread("C5", variation.thread_ts)[-1].blocks[0]["text"]["text"]
+    assert posts_by_workspace(bot)["C5"] == {"E1"}
+
     await bot.send.command("Eco water bottle", team_id="T7", enterprise_id="E2", org_wide=True, response="r7")
     (told,) = bot.slack.responses["r7"]  # another organisation installed nothing
     assert "not installed" in told["text"] and (await bot.repository.recent_runs("T7")).runs == ()
