@@ -6,9 +6,12 @@ votes and voices, never another workspace's. Threads owed after a restart are fi
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import MetaData, Table
+from sqlalchemy.engine import Connection
 
 from bot.slack.app import make_client
 from bot.slack.healing import Healer
@@ -19,6 +22,7 @@ from bot.workflow.types import CopyRequest, RunFinished, RunStatus
 from bot.workflow.voice import Voice
 from tests.slack.conftest import Bot
 from tests.slack.test_favourites import reaction, votes
+from tests.storage.test_migrations import _sync
 from tests.support.plans import ORCHESTRATOR
 from tests.support.slack_oauth import install
 
@@ -178,3 +182,37 @@ async def test_threads_owed_after_a_restart_are_finished_with_their_workspaces_t
     for detail in owed.values():
         after = await bot.repository.run_detail(detail.id)
         assert after is not None and not after.slack_owed
+
+
+async def test_a_healing_round_skips_a_workspace_it_cannot_reach_now_and_the_next_finishes_it(
+    oauth_bot: Bot, bot_database_url: str
+) -> None:
+    bot = oauth_bot
+    for team in ("T2", "T3"):
+        await install(bot.send.session, bot.url, bot.slack, team)
+    assert bot.installations is not None
+    client = make_client(bot.settings)
+    healer = Healer(
+        WorkspaceClients(client, installation_authorize(bot.settings, bot.installations, client)), bot.services.runs
+    )
+    ids = []
+    for team in ("T2", "T3"):
+        run_id = await bot.repository.start_run(
+            CopyRequest("Eco bottle"), Origin(RunSource.SLACK, team, f"C{team}", "U1")
+        )
+        await bot.repository.finish_run(run_id, RunFinished(RunStatus.INTERRUPTED, "The bot restarted."))
+        ids.append(run_id)
+    await _sync(bot_database_url, _left_by_a_dead_process)
+    bot.slack.drop("auth.test", times=4)  # T2's check, and each of its retries, loses its connection
+
+    assert await healer.heal_all() == 1
+    assert tokens_by_channel(bot) == {"CT3": {"T3"}}
+    assert [(await bot.repository.run_detail(i)).slack_owed for i in ids] == [True, False]  # type: ignore[union-attr]
+    await _sync(bot_database_url, _left_by_a_dead_process)  # the next round, once its claim has gone stale
+    assert await healer.heal_all() == 1
+    assert tokens_by_channel(bot) == {"CT2": {"T2"}, "CT3": {"T3"}}
+
+
+def _left_by_a_dead_process(connection: Connection) -> None:
+    runs = Table("runs", MetaData(), autoload_with=connection)
+    connection.execute(runs.update().values(runner="", heartbeat_at=datetime(2026, 1, 1)))
