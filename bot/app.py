@@ -25,6 +25,7 @@ from bot.services import (
     StatsService,
     VoiceService,
     VoteService,
+    WorkspaceService,
 )
 from bot.workflow import Workflow, WorkflowConfig
 from bot.workflow.formats import Format, load_formats
@@ -32,6 +33,7 @@ from bot.workflow.llm.base import LLM
 from bot.workflow.llm.registry import ProviderConfig, ProviderSpec, choose
 
 if TYPE_CHECKING:
+    from bot.slack.install import Installations
     from storage import DatabaseConfig, Repository
 
 
@@ -158,6 +160,19 @@ class App:
         """Brand voices (the CLI's `copybot voice`): no model is needed (and none is loaded)."""
         return VoiceService(await self.repository(), editors=self.settings.voice_editors)
 
+    async def installations(self) -> Installations:
+        """OAuth mode's stores: slack_sdk's installation and OAuth state stores on copybot's own database (their
+        tables are migration 0008's; the stores never create tables)."""
+        from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+        from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+
+        from bot.slack.install import STATE_EXPIRATION_S, Installations
+
+        engine = (await self.repository()).store_engine
+        store = AsyncSQLAlchemyInstallationStore(client_id=self.settings.slack_client_id, engine=engine)
+        states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRATION_S, engine=engine)
+        return Installations(store, states)
+
     async def services(self) -> Services:
         """Every service, over the provider and the database (built now if they are not yet)."""
         if self._services is None:
@@ -174,6 +189,7 @@ class App:
                 formats=formats,
                 voices=voices,
                 stats=StatsService(repository),
+                workspaces=WorkspaceService(repository, purge=self.settings.purge_on_uninstall),
             )
         return self._services
 

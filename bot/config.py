@@ -32,6 +32,10 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    slack_redirect_uri: str = ""
+    purge_on_uninstall: bool = False
     database_url: str = DEFAULT_DATABASE_URL
     llm: str = "auto"
     orchestrator_model: str = ""
@@ -54,6 +58,11 @@ class Settings:
     shutdown_grace_s: float = 25.0
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def oauth(self) -> bool:
+        """OAuth mode (several workspaces install copybot): the app's client credentials, and no single bot token."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
+
     def __repr__(self) -> str:  # secrets never reach logs
         return f"Settings(llm={self.llm!r}, database_url={_redact_url(self.database_url)!r})"
 
@@ -70,12 +79,17 @@ class Settings:
                 f"COPYBOT_LLM={llm!r} is not a provider name.",
                 hint="Use auto, anthropic, local, openai or a plugin's name; unset it to let copybot choose.",
             )
+        _check_client_credentials(text("SLACK_CLIENT_ID"), text("SLACK_CLIENT_SECRET"))
         emoji = tuple(e.strip(": ") for e in text("COPYBOT_FAVOURITE_EMOJI").split(",") if e.strip())
         return cls(
             slack_bot_token=text("SLACK_BOT_TOKEN"),
             slack_signing_secret=text("SLACK_SIGNING_SECRET"),
             slack_app_token=text("SLACK_APP_TOKEN"),
             slack_api_url=_with_slash(text("SLACK_API_URL", DEFAULT_SLACK_API_URL)),
+            slack_client_id=text("SLACK_CLIENT_ID"),
+            slack_client_secret=text("SLACK_CLIENT_SECRET"),
+            slack_redirect_uri=text("SLACK_REDIRECT_URI"),
+            purge_on_uninstall=_switch(env, "COPYBOT_PURGE_ON_UNINSTALL", default=False),
             database_url=text("DATABASE_URL", DEFAULT_DATABASE_URL),
             llm=llm,
             orchestrator_model=text("COPYBOT_ORCHESTRATOR_MODEL"),
@@ -96,6 +110,15 @@ class Settings:
             shutdown_grace_s=_number(env, "COPYBOT_SHUTDOWN_GRACE", 25.0),
             env=MappingProxyType(dict(env)),
         )
+
+
+def _check_client_credentials(client_id: str, client_secret: str) -> None:
+    """OAuth mode needs both of the app's credentials; one alone is a mistake, said before anything starts."""
+    hint = "Copy both from the app's Basic Information > App Credentials (README: Distribute to several workspaces)."
+    if client_id and not client_secret:
+        raise ConfigError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not.", hint=hint)
+    if client_secret and not client_id:
+        raise ConfigError("SLACK_CLIENT_SECRET is set but SLACK_CLIENT_ID is not.", hint=hint)
 
 
 def _with_slash(url: str) -> str:

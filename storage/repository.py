@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.workflow.formats import to_dict
 from bot.workflow.records import MessageRef, Origin, RunDetail, RunPage, RunSource
@@ -36,7 +37,7 @@ from bot.workflow.types import (
     VariationStatus,
 )
 from storage import favourites, queries, recovery, runner, statements, versions
-from storage.db import Database
+from storage.db import Database, writer
 from storage.tables import ProcessedEvent, utcnow
 from storage.team import TeamStore
 
@@ -50,6 +51,13 @@ class Repository:
 
     async def aclose(self) -> None:
         await self._db.aclose()
+
+    @property
+    def store_engine(self) -> AsyncEngine:
+        """The engine for other libraries' stores in this database (slack_sdk's installation and OAuth state stores,
+        on the tables of migration 0008). On SQLite its transactions take the write lock up front, so a store's
+        read-then-write never fails for a write copybot committed in between."""
+        return writer(self._db.engine)
 
     async def check(self) -> None:
         """Raise StorageError (FileLost for a deleted SQLite file) unless the database can be used now."""
@@ -70,6 +78,7 @@ class Repository:
         row = {
             "source": origin.source,
             "team_id": origin.team_id,
+            "enterprise_id": origin.enterprise_id,
             "channel_id": origin.channel_id,
             "user_id": origin.user_id,
             "user_name": origin.user_name,

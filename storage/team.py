@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, func, insert, select
+from sqlalchemy import Connection, and_, delete, exists, func, insert, select
 
 from bot.workflow.records import Usage, Winner
 from bot.workflow.voice import Taste, Voice
@@ -130,3 +130,24 @@ class TeamStore:
             "created_at": utcnow(),
         }
         await self._db.transact(lambda connection: connection.execute(insert(TasteSnapshot), row))
+
+    async def purge(self, team_id: str, enterprise_id: str = "") -> int:
+        """Delete a workspace's runs (their variations, model calls, votes and taste go with them: the schema
+        cascades) and its brand voices; return how many runs went. With team_id "" and an enterprise_id, an
+        Enterprise Grid organisation's: the runs of each of its workspaces and those workspaces' voices. The CLI's
+        own scope (team and organisation "") is never purged."""
+        if team_id:
+            runs = delete(Run).where(Run.team_id == team_id)
+            voices = delete(VoiceVersionRow).where(VoiceVersionRow.team_id == team_id)
+        elif enterprise_id:
+            runs = delete(Run).where(Run.enterprise_id == enterprise_id)
+            teams = select(Run.team_id).where(Run.enterprise_id == enterprise_id, Run.team_id != "")
+            voices = delete(VoiceVersionRow).where(VoiceVersionRow.team_id.in_(teams.scalar_subquery()))
+        else:
+            raise ValueError("a purge needs a workspace or an organisation")
+
+        def op(connection: Connection) -> int:
+            connection.execute(voices)  # first: an organisation's workspaces are found through its runs
+            return int(connection.execute(runs).rowcount)
+
+        return await self._db.transact(op)

@@ -12,5 +12,6 @@ def _no_proxies_no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """slack_sdk ignores NO_PROXY, so a proxy would swallow calls to 127.0.0.1; real keys must never be used."""
     for name in _PROXY_VARS:
         monkeypatch.delenv(name, raising=False)
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "OPENAI_API_KEY"):
+    secrets = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "OPENAI_API_KEY")
+    for name in (*secrets, "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):  # Bolt reads the last two itself
         monkeypatch.delenv(name, raising=False)

@@ -35,4 +35,6 @@ async def _serve(settings: Settings, *, use_socket: bool) -> None:
 
     check_tokens(settings, socket_mode=use_socket)  # before any model or database is opened
     async with App.open(settings) as app:
-        await serve(settings, await app.services(), use_socket=use_socket)
+        services = await app.services()
+        installations = await app.installations() if settings.oauth else None
+        await serve(settings, services, use_socket=use_socket, installations=installations)

@@ -17,6 +17,7 @@ from bot.services.runs import CopyService, RunOutcome
 from bot.services.stats import Stats, StatsService
 from bot.services.voices import Scope, VoiceService
 from bot.services.votes import VoteService
+from bot.services.workspaces import WorkspaceService
 from bot.workflow.formats import Format
 from bot.workflow.records import (
     CallRecord,
@@ -42,6 +43,7 @@ class Services:
     formats: Mapping[str, Format]  # by name: the presets and the team's own (COPYBOT_FORMATS_FILE)
     voices: VoiceService
     stats: StatsService
+    workspaces: WorkspaceService
 
     async def health(self) -> dict[str, str]:
         """Each part copybot needs and its state: "ok", or what is wrong in a few words (the detail is logged)."""
@@ -80,5 +82,6 @@ __all__ = [
     "VoiceService",
     "Vote",
     "VoteService",
+    "WorkspaceService",
     "parse_refinement",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -152,14 +153,14 @@ async def open_brief(
         log.warning("could not open the brief form: %s", exc.response.get("error", ""))
 
 
-def register_brief(
-    app: AsyncApp, *, services: Services, client: AsyncWebClient, tasks: BackgroundTasks, max_variations: int
-) -> None:
-    async def on_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
+def register_brief(app: AsyncApp, *, services: Services, tasks: BackgroundTasks, max_variations: int) -> None:
+    """Each handler's `client` is the calling workspace's (Bolt authorizes every request)."""
+
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         view = body.get("view") or {}
         try:
             request = read_brief((view.get("state") or {}).get("values") or {}, services.formats, max_variations)
-            context = BriefContext(**json.loads(view.get("private_metadata") or "{}"))
+            brief = BriefContext(**json.loads(view.get("private_metadata") or "{}"))
         except BriefErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
             return
@@ -168,24 +169,23 @@ def register_brief(
             return
         user = body.get("user") or {}
         team, user_id = str((body.get("team") or {}).get("id") or user.get("team_id") or ""), str(user.get("id") or "")
-        origin = Origin(RunSource.SLACK, team, context.channel_id, user_id, str(user.get("username") or ""))
+        name, enterprise = str(user.get("username") or ""), context.enterprise_id or ""
+        origin = Origin(RunSource.SLACK, team, brief.channel_id, user_id, name, enterprise)
         refusal = await admit(services, tasks, origin, str(body.get("trigger_id") or ""))
         if refusal:
             await ack(response_action="errors", errors={"product": refusal.lstrip(":abcdefghijklmnopqrstuvwxyz_ ")})
             return
         await ack()
-        start_copy(
-            services.runs, client, tasks, request, origin, AsyncRespond(response_url=context.response_url or None)
-        )
+        start_copy(services.runs, client, tasks, request, origin, AsyncRespond(response_url=brief.response_url or None))
 
-    async def on_new_brief(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_new_brief(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
         user = str((body.get("user") or {}).get("id") or "")
         context = BriefContext(channel or user, str(body.get("response_url") or ""))  # from App Home: a DM
         await open_brief(client, str(body.get("trigger_id", "")), services.formats, max_variations, context)
 
-    async def on_from_message(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_from_message(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         message = body.get("message") or {}
         product = await message_text(client, message, MAX_PRODUCT_CHARS)

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -39,13 +40,15 @@ def register_commands(
     app: AsyncApp,
     *,
     services: Services,
-    client: AsyncWebClient,
     tasks: BackgroundTasks,
     max_variations: int,
     emoji: tuple[str, ...],
     slack_host: str,
 ) -> None:
-    async def copy_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def copy_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """`client` is the calling workspace's (Bolt authorizes each request): every post of the run goes there."""
         try:
             asked = str(command.get("text", ""))
             parsed = parse_command(asked, max_variations=max_variations, formats=services.formats)
@@ -58,7 +61,7 @@ def register_commands(
         elif isinstance(parsed, History):
             await _history(ack, command, parsed, services.history, slack_host)
         elif isinstance(parsed, Copy):
-            origin = origin_of(command)
+            origin = origin_of(command, context.enterprise_id or "")
             refusal = await admit(services, tasks, origin, text(command.get("trigger_id")))
             if refusal or origin is None:
                 await ack(text=refusal or MALFORMED)
@@ -96,9 +99,9 @@ async def _history(
     await ack(text=message.text, blocks=list(message.blocks))
 
 
-def origin_of(command: dict[str, Any]) -> Origin | None:
+def origin_of(command: dict[str, Any], enterprise_id: str = "") -> Origin | None:
     """Who asked and where, from a slash command; None when Slack did not say."""
     team, channel, user = (text(command.get(key)) for key in ("team_id", "channel_id", "user_id"))
     if not (team and channel and user):
         return None
-    return Origin(RunSource.SLACK, team, channel, user, text(command.get("user_name")))
+    return Origin(RunSource.SLACK, team, channel, user, text(command.get("user_name")), enterprise_id)

@@ -3,28 +3,31 @@
 CopyService hands over the finished runs whose Slack thread is still owed posts, claimed for this process. For
 each: the parent is posted if it never was; every variation that was written but never posted is posted as a
 reply; the parent is updated to the final status (an interrupted run's says so, with a Retry button). The thread
-is then marked delivered. When Slack cannot be reached it stays owed, and the next round tries again.
+is then marked delivered. When Slack cannot be reached it stays owed, and the next round tries again. Each thread
+is posted with its own workspace's token (bot/slack/workspaces.py); a workspace copybot was uninstalled from is
+owed nothing more.
 """
 
 from __future__ import annotations
 
 import logging
 
-from slack_sdk.web.async_client import AsyncWebClient
+import aiohttp
 
 from bot.errors import CopybotError
 from bot.services import CopyService, RunDetail
 from bot.slack.blocks import Shown
 from bot.slack.parent import ParentState, parent_message
 from bot.slack.poster import ThreadPoster
+from bot.slack.workspaces import WorkspaceClients
 from bot.workflow.types import Subtask, VariationStatus
 
 log = logging.getLogger(__name__)
 
 
 class Healer:
-    def __init__(self, client: AsyncWebClient, runs: CopyService) -> None:
-        self._client = client
+    def __init__(self, clients: WorkspaceClients, runs: CopyService) -> None:
+        self._clients = clients
         self._runs = runs
 
     async def heal_all(self) -> int:
@@ -33,7 +36,7 @@ class Healer:
         for run in await self._runs.owed_threads():
             try:
                 healed += await self.heal(run)
-            except CopybotError:
+            except (CopybotError, aiohttp.ClientError, TimeoutError):  # Slack's auth.test for its workspace too
                 log.warning("run %d: its thread could not be finished now; the next round tries again", run.id)
         if healed:
             log.warning("finished %d Slack thread(s) a stopped copybot left unfinished", healed)
@@ -41,9 +44,12 @@ class Healer:
 
     async def heal(self, run: RunDetail) -> bool:
         """Post what `run`'s thread is missing and its final status; True once nothing more is owed."""
-        thread = ThreadPoster(
-            self._client, None, channel=run.slack_channel or run.channel_id, parent_ts=run.slack_thread_ts
-        )
+        client = await self._clients.client_for(run.team_id, run.enterprise_id)
+        if client is None:
+            log.warning("run %d: copybot is no longer installed in its workspace; its thread is left as it is", run.id)
+            await self._runs.thread_delivered(run.id)
+            return True
+        thread = ThreadPoster(client, None, channel=run.slack_channel or run.channel_id, parent_ts=run.slack_thread_ts)
         state = _state(run)
         if not thread.parent_ts and await thread.post_parent(parent_message(state)):
             await self._runs.attach_thread(run.id, thread.channel, thread.parent_ts)

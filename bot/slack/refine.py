@@ -126,6 +126,7 @@ def register_refinements(app: AsyncApp, *, services: Services, tasks: Background
         container, message = body.get("container") or {}, body.get("message") or {}
         channel, ts = str(container.get("channel_id") or ""), str(container.get("message_ts") or "")
         user, team = (body.get("user") or {}).get("id"), (body.get("team") or {}).get("id")
+        team = team or (body.get("user") or {}).get("team_id")  # an org-wide install's payload has no team
         found = await services.votes.variation_at(channel, ts, team_id=str(team)) if team else None
         if found is None or not user:
             await respond(text="That variation is not in copybot's records.", response_type="ephemeral")

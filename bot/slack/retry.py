@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,12 +28,12 @@ log = logging.getLogger(__name__)
 GONE = "That run is not in copybot's records any more; start a new one with `/copy <product>`."
 
 
-def register_retry(
-    app: AsyncApp, *, services: Services, client: AsyncWebClient, tasks: BackgroundTasks, max_variations: int
-) -> None:
-    async def on_retry(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+def register_retry(app: AsyncApp, *, services: Services, tasks: BackgroundTasks, max_variations: int) -> None:
+    async def on_retry(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         await ack()
-        answer = await _retry(services, client, tasks, body, respond, max_variations)
+        answer = await _retry(services, client, tasks, body, respond, max_variations, context.enterprise_id or "")
         tasks.spawn(tell(respond, answer), name="retry")
 
     app.action(RETRY_ACTION)(on_retry)
@@ -45,14 +46,15 @@ async def _retry(
     body: dict[str, Any],
     respond: AsyncRespond,
     max_variations: int,
+    enterprise_id: str,
 ) -> str:
-    """Start the run again; return what to tell the clicker."""
+    """Start the run again (with the clicking workspace's `client`); return what to tell the clicker."""
     found = click(body)
     run_id = number(found.value) if found is not None else None
     if found is None or run_id is None:
         log.debug("ignored a Retry missing a field it needs")
         return GONE
-    origin = Origin(RunSource.SLACK, found.team, found.channel, found.user, found.user_name)
+    origin = Origin(RunSource.SLACK, found.team, found.channel, found.user, found.user_name, enterprise_id)
     if refusal := await admit(services, tasks, origin, found.trigger_id):
         return refusal
     try:

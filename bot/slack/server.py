@@ -1,4 +1,5 @@
-"""Serving the Bolt app: HTTP (aiohttp, POST /slack/events + GET /healthz) or Socket Mode.
+"""Serving the Bolt app: HTTP (aiohttp, POST /slack/events + GET /healthz; in OAuth mode GET /slack/install and
+GET /slack/oauth_redirect too) or Socket Mode.
 
 `serve(settings, services, use_socket=...)` runs the Slack side of `copybot
 serve` over the services bot/app.py built: it builds one aiohttp session and
@@ -22,6 +23,8 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -32,7 +35,9 @@ from bot.services import Services
 from bot.slack.app import SETUP_HINT, build_app, make_client
 from bot.slack.gate import MAX_BODY_BYTES, Gate, Refused
 from bot.slack.healing import Healer
+from bot.slack.install import Installations, installation_authorize
 from bot.slack.tasks import BackgroundTasks, Drained
+from bot.slack.workspaces import WorkspaceClients
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -64,7 +69,35 @@ def web_app(app: AsyncApp, gate: Gate, health_check: HealthCheck) -> web.Applica
     application = web.Application(client_max_size=MAX_BODY_BYTES)
     application.router.add_post(EVENTS_PATH, events)
     application.router.add_get(HEALTH_PATH, health)
+    if (flow := app.oauth_flow) is not None:
+        application.router.add_get(flow.install_path, _install_page(flow))
+        application.router.add_get(flow.redirect_uri_path, _oauth_redirect(flow))
     return application
+
+
+def _bolt_request(request: web.Request) -> AsyncBoltRequest:
+    return AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+
+
+def _install_page(flow: AsyncOAuthFlow) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """GET /slack/install: the "Add to Slack" page, with a one-time state (stored, and in a cookie)."""
+
+    async def install(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await flow.handle_installation(_bolt_request(request)))
+
+    return install
+
+
+def _oauth_redirect(flow: AsyncOAuthFlow) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """GET /slack/oauth_redirect: Slack sends the installer back with a code; the installation is stored."""
+
+    async def redirect(request: web.Request) -> web.Response:
+        answer = await flow.handle_callback(_bolt_request(request))
+        if answer.status >= 400:
+            log.warning("an installation was refused (HTTP %d)", answer.status)
+        return await to_aiohttp_response(answer)
+
+    return redirect
 
 
 def http_app(settings: Settings, app: AsyncApp, services: Services, tasks: BackgroundTasks) -> web.Application:
@@ -108,16 +141,24 @@ async def socket_mode(app: AsyncApp, app_token: str) -> AsyncIterator[AsyncSocke
         await handler.close_async()  # type: ignore[no-untyped-call]
 
 
-async def serve(settings: Settings, services: Services, *, use_socket: bool) -> None:
-    """Run the bot until SIGTERM or SIGINT."""
+async def serve(
+    settings: Settings, services: Services, *, use_socket: bool, installations: Installations | None = None
+) -> None:
+    """Run the bot until SIGTERM or SIGINT; in OAuth mode (settings.oauth) with `installations`."""
     async with contextlib.AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
         client = make_client(settings, session)
-        await _auth_test(client)
-        healer = Healer(client, services.runs)  # what a stopped copybot left: now, then every few minutes
-        await stack.enter_async_context(services.runs.recovering(then=healer.heal_all))
         tasks = BackgroundTasks()
-        app = build_app(settings, services, client=client, tasks=tasks, socket_mode=use_socket)
+        app = build_app(
+            settings, services, client=client, tasks=tasks, socket_mode=use_socket, installations=installations
+        )
+        if installations is None:
+            await _auth_test(client)
+            clients = WorkspaceClients(client)
+        else:  # no token of its own: each workspace's is checked when it is first used
+            clients = WorkspaceClients(client, installation_authorize(settings, installations, client))
+        healer = Healer(clients, services.runs)  # what a stopped copybot left: now, then every few minutes
+        await stack.enter_async_context(services.runs.recovering(then=healer.heal_all))
         stop = _stop_event()
         if use_socket:
             await stack.enter_async_context(socket_mode(app, settings.slack_app_token))
@@ -130,6 +171,8 @@ async def serve(settings: Settings, services: Services, *, use_socket: bool) -> 
             except OSError as exc:
                 raise ConfigError(f"Cannot listen on port {settings.port}: {exc.strerror}.", hint="Set PORT.") from None
             log.warning("copybot listens on %s%s", url, EVENTS_PATH)
+            if app.oauth_flow is not None:
+                log.warning("OAuth mode: workspaces install copybot at %s%s", url, app.oauth_flow.install_path)
         await stop.wait()
         log.warning("stopping: letting %d task(s) finish, for up to %g s", len(tasks), settings.shutdown_grace_s)
         _report(await tasks.drain(settings.shutdown_grace_s))

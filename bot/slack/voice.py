@@ -94,7 +94,7 @@ async def voice_command(command: VoiceCommand, body: dict[str, Any], voices: Voi
     return ":white_check_mark: Saved (a new version; earlier runs keep theirs).\n" + voice_text(voice, scope)
 
 
-def register_voice(app: AsyncApp, *, voices: VoiceService, client: AsyncWebClient) -> None:
+def register_voice(app: AsyncApp, *, voices: VoiceService) -> None:
     async def on_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body.get("view") or {}
         values = (view.get("state") or {}).get("values") or {}
@@ -116,7 +116,7 @@ def register_voice(app: AsyncApp, *, voices: VoiceService, client: AsyncWebClien
             return
         await ack()
 
-    async def on_edit(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_edit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         team = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
         await open_voice_form(client, str(body.get("trigger_id", "")), voices, Scope(team))

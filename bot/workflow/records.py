@@ -21,13 +21,15 @@ class RunSource(StrEnum):
 
 @dataclass(frozen=True)
 class Origin:
-    """Who asked, and from where; stored with the run."""
+    """Who asked, and from where; stored with the run. `enterprise_id`: the Enterprise Grid organisation of the
+    workspace `team_id` ("" outside Grid), which finds the installation whose token answers there."""
 
     source: RunSource
     team_id: str = ""
     channel_id: str = ""
     user_id: str = ""
     user_name: str = ""
+    enterprise_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class RunDetail:
     calls: tuple[CallRecord, ...]
     format: Format | None = None
     voice_versions: tuple[int, ...] = ()  # the brand voice versions it was written in
+    enterprise_id: str = ""  # the Enterprise Grid organisation of team_id ("" outside Grid)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ and real storage on a temporary SQLite database, all built by the composition ro
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.services import Services
 from bot.slack.app import build_app, make_client
+from bot.slack.install import Installations
 from bot.slack.server import http_app, http_server
 from bot.slack.tasks import BackgroundTasks
 from storage import Repository
@@ -22,6 +24,7 @@ from tests.support.anthropic_api import FakeAnthropic, Recorded, tag_text
 from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply
 from tests.support.serve import fakes_env
 from tests.support.slack_api import FakeSlack, Message
+from tests.support.slack_oauth import install
 from tests.support.slack_requests import Sender
 
 STYLES = ("playful", "technical", "urgent")
@@ -48,6 +51,7 @@ class Bot:
     send: Sender
     settings: Settings
     services: Services
+    installations: Installations | None = None  # OAuth mode's stores
 
 
 def make_settings(slack: FakeSlack, llm_url: str, database_url: str, env: Mapping[str, str] = {}) -> Settings:
@@ -81,21 +85,60 @@ def bot_database_url(tmp_path: Any) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}"
 
 
+@asynccontextmanager
+async def serving(slack: FakeSlack, llm: FakeAnthropic, settings: Settings) -> AsyncIterator[Bot]:
+    """The app as `copybot serve` builds it over `settings` (OAuth mode's stores too), on 127.0.0.1."""
+    tasks = BackgroundTasks()
+    async with App.open(settings) as composed, aiohttp.ClientSession() as session:
+        services = await composed.services()
+        installations = await composed.installations() if settings.oauth else None
+        async with aiohttp.ClientSession() as slack_session:
+            client = make_client(settings, slack_session)
+            app = build_app(settings, services, client=client, tasks=tasks, installations=installations)
+            application = http_app(settings, app, services, tasks)
+            async with http_server(application, "127.0.0.1", 0, idle_s=settings.http_timeout_s) as url:
+                repository = await composed.repository()
+                send = Sender(session, url, slack)
+                yield Bot(url, slack, llm, repository, tasks, send, settings, services, installations)
+                await tasks.join()
+
+
 @pytest.fixture
 async def bot(
     slack: FakeSlack, llm: FakeAnthropic, bot_database_url: str, bot_env: dict[str, str]
 ) -> AsyncIterator[Bot]:
-    settings = make_settings(slack, llm.url, bot_database_url, bot_env)
-    tasks = BackgroundTasks()
-    async with App.open(settings) as composed, aiohttp.ClientSession() as session:
-        services = await composed.services()
-        async with aiohttp.ClientSession() as slack_session:
-            app = build_app(settings, services, client=make_client(settings, slack_session), tasks=tasks)
-            application = http_app(settings, app, services, tasks)
-            async with http_server(application, "127.0.0.1", 0, idle_s=settings.http_timeout_s) as url:
-                repository = await composed.repository()
-                yield Bot(url, slack, llm, repository, tasks, Sender(session, url, slack), settings, services)
-                await tasks.join()
+    async with serving(slack, llm, make_settings(slack, llm.url, bot_database_url, bot_env)) as served:
+        yield served
+
+
+def oauth_env(slack: FakeSlack) -> dict[str, str]:
+    """OAuth mode's settings: no SLACK_BOT_TOKEN, the app's client credentials."""
+    return {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": slack.client_id, "SLACK_CLIENT_SECRET": slack.client_secret}
+
+
+@pytest.fixture
+async def oauth_bot(
+    slack: FakeSlack, llm: FakeAnthropic, bot_database_url: str, bot_env: dict[str, str]
+) -> AsyncIterator[Bot]:
+    """The `bot` in OAuth mode: no SLACK_BOT_TOKEN but the app's client credentials; installed in no workspace
+    yet (tests/slack/test_oauth.py installs it)."""
+    oauth = {**oauth_env(slack), **bot_env}
+    async with serving(slack, llm, make_settings(slack, llm.url, bot_database_url, oauth)) as served:
+        yield served
+
+
+@pytest.fixture(params=["one token", "oauth"])
+async def two_workspaces(
+    request: pytest.FixtureRequest, slack: FakeSlack, llm: FakeAnthropic, bot_database_url: str, bot_env: dict[str, str]
+) -> AsyncIterator[Bot]:
+    """The bot serving workspaces T1 and T2: with one SLACK_BOT_TOKEN, or in OAuth mode, installed in both
+    through the install flow (each then served with its own token)."""
+    env = {**(oauth_env(slack) if request.param == "oauth" else {}), **bot_env}
+    async with serving(slack, llm, make_settings(slack, llm.url, bot_database_url, env)) as served:
+        if served.settings.oauth:
+            for team in ("T1", "T2"):
+                await install(served.send.session, served.url, slack, team)
+        yield served
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ async def _runs(bot: Bot) -> None:
         await bot.tasks.join()
 
 
-async def test_history_lists_this_channels_runs_of_this_workspace_only(bot: Bot) -> None:
+async def test_history_lists_this_channels_runs_of_this_workspace_only(two_workspaces: Bot) -> None:
+    bot = two_workspaces
     await _runs(bot)
     answer = await bot.send.command("history", team_id="T1", channel_id="C1")
     text = answer.body["text"]

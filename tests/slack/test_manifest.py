@@ -41,6 +41,8 @@ def test_manifest_declares_the_command_scopes_events_and_interactivity() -> None
         "message.mpim",
         "app_mention",
         "app_home_opened",
+        "app_uninstalled",  # copybot leaving a workspace: its installation (and, purging, its data) goes
+        "tokens_revoked",
     }
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
@@ -48,3 +50,8 @@ def test_manifest_declares_the_command_scopes_events_and_interactivity() -> None
     assert "socket_mode_enabled" in settings
     (shortcut,) = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", "copybot_from_message")
+
+
+def test_the_install_redirects_to_copybots_oauth_redirect_path() -> None:
+    (url,) = _manifest()["oauth_config"]["redirect_urls"]
+    assert url == "https://YOUR-HOST/slack/oauth_redirect"

@@ -9,6 +9,7 @@ import aiohttp
 from tests.support.anthropic_api import FakeAnthropic
 from tests.support.serve import copybot_serve, serve_env
 from tests.support.slack_api import FakeSlack
+from tests.support.slack_oauth import install
 from tests.support.slack_requests import Sender
 
 
@@ -26,3 +27,22 @@ async def test_copybot_serve_answers_health_and_copy_then_stops_cleanly_on_sigte
         assert await served.stop() == 0
     assert len(slack.calls_to("chat.postMessage")) == 4
     assert "every Slack post owed was made before stopping" in served.logged()
+
+
+async def test_copybot_serve_in_oauth_mode_installs_workspaces_and_serves_each_with_its_token(
+    slack: FakeSlack, llm: FakeAnthropic, tmp_path: Path
+) -> None:
+    oauth = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": slack.client_id, "SLACK_CLIENT_SECRET": slack.client_secret}
+    env = serve_env(slack, llm.url, f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", **oauth)
+    async with copybot_serve(env, log=tmp_path / "serve.log") as served, aiohttp.ClientSession() as session:
+        await install(session, served.url, slack, "T2")
+        await Sender(session, served.url, slack).command("Eco water bottle", team_id="T2", channel_id="C2")
+        await slack.wait_for(lambda: any("Done:" in m.text for m in slack.messages.values()), within=10)
+        assert await served.stop() == 0
+    posts = slack.calls_to("chat.postMessage")
+    assert len(posts) == 4 and {slack.workspace_of(call) for call in posts} == {"T2"}
+    assert slack.calls_to("auth.test")[0].token != slack.bot_token  # no token of its own: T2's
+    logged = served.logged()
+    assert "workspaces install copybot at http://0.0.0.0:" in logged and "/slack/install" in logged
+    for secret in (slack.client_secret, *slack.grants):
+        assert secret not in logged

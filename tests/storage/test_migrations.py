@@ -30,6 +30,9 @@ TABLES = {
     "processed_events",
     "voice_versions",
     "taste_snapshots",
+    "slack_installations",
+    "slack_bots",
+    "slack_oauth_states",
 }
 
 

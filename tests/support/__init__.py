@@ -4,4 +4,5 @@ anthropic_api, openai_api, slack_api   fake Anthropic, OpenAI-compatible and Sla
 plans                                  orchestrator and worker replies, and reading styles back from prompts
 scripted                               ScriptedLLM (an in-process provider) and NonStreaming (hides streaming)
 slack_requests                         signed requests to the Bolt app, as Slack sends them
+slack_oauth                            a browser going through the install flow (OAuth mode)
 """

@@ -9,23 +9,31 @@ channel_not_found) or any call (`refuse`), fail calls with an HTTP 5xx (`fail`) 
 connection (`drop`), serves response_url endpoints (`response_url(name)`), a Socket Mode websocket
 (`apps.connections.open` returns its URL), views (views.open / views.update / views.publish, checked against
 Slack's view limits; `views`, `home`) and private files (`add_file`, served to the bot token only).
+
+OAuth v2 (`authorize(team_id)` is a person pressing Allow: it returns the code Slack sends to the redirect URL):
+`oauth.v2.access` exchanges a code, checking the app's client credentials (HTTP Basic), for a bot token of that
+workspace (or Enterprise Grid organisation, `org_wide`), and with `token_lifetime_s` set issues rotating tokens
+(`expires_in`, `refresh_token`) that `grant_type=refresh_token` exchanges for new ones; an expired token is
+refused (`token_expired`). Every token answers auth.test for its own workspace; `workspace_of(call)` tells which.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import secrets
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from tests.support.slack_limits import MAX_SECTION_TEXT, MAX_TEXT, block_problem, view_problem
 
-__all__ = ["MAX_SECTION_TEXT", "Call", "FakeSlack", "Message"]
+__all__ = ["MAX_SECTION_TEXT", "Call", "FakeSlack", "Grant", "Message"]
 
 _MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
@@ -36,6 +44,16 @@ class Call:
     params: dict[str, Any]
     at: float
     token: str = ""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a bot token is for: a workspace (team_id), or an Enterprise Grid organisation installed org-wide
+    (team_id "", enterprise_id set); `expires_at` (time.time()) for a rotating token."""
+
+    team_id: str
+    enterprise_id: str = ""
+    expires_at: float | None = None
 
 
 @dataclass
@@ -66,6 +84,10 @@ class FakeSlack:
     views: list[dict[str, Any]] = field(default_factory=list)  # every modal opened (or updated), in order
     home: dict[str, dict[str, Any]] = field(default_factory=dict)  # the App Home published per user
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> (content, mimetype)
+    client_id: str = "1111.2222"
+    client_secret: str = "0123456789abcdef0123456789abcdef"
+    token_lifetime_s: int | None = None  # set: oauth.v2.access issues rotating tokens that expire after it
+    grants: dict[str, Grant] = field(default_factory=dict)  # every bot token but bot_token -> what it is for
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -76,6 +98,8 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_connected = asyncio.Event()
         self._changed = asyncio.Condition()
+        self._codes: dict[str, Grant] = {}  # OAuth codes not exchanged yet
+        self._refresh_tokens: dict[str, Grant] = {}
         self.url = ""
 
     # --- control ---------------------------------------------------------------------------------------------
@@ -108,6 +132,20 @@ class FakeSlack:
     def drop(self, method: str, times: int = 1) -> None:
         """Close the connection of the next `times` calls of `method` without an answer."""
         self._failures[method].extend([0] * times)
+
+    def authorize(self, team_id: str, *, enterprise_id: str = "", org_wide: bool = False) -> str:
+        """Someone allowed the app in a workspace (`org_wide`: in Enterprise Grid organisation `enterprise_id`);
+        the code Slack then sends to the redirect URL."""
+        code = f"code-{secrets.token_hex(4)}"
+        self._codes[code] = Grant("" if org_wide else team_id, enterprise_id)
+        return code
+
+    def workspace_of(self, call: Call) -> str:
+        """The workspace (or organisation, for an org-wide token) the call's token belongs to ("" if none)."""
+        if call.token == self.bot_token:
+            return self.team_id
+        grant = self.grants.get(call.token)
+        return "" if grant is None else grant.team_id or grant.enterprise_id
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -199,28 +237,82 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
             )
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != expected:
-            body: dict[str, Any] = {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        if method == "oauth.v2.access":
+            body: dict[str, Any] = self._oauth(request.headers.get("Authorization", ""), params)
+        elif problem := self._token_problem(method, token):
+            body = {"ok": False, "error": problem}
         elif self._refusals[method]:
             body = {"ok": False, "error": self._refusals[method].pop(0)}
         else:
-            body = self._answer(method, params)
+            body = self._answer(method, params, token)
         await self._notify()
         return web.json_response(body)
+
+    def _token_problem(self, method: str, token: str) -> str:
+        """Why `token` may not call `method` ("" when it may)."""
+        if method == "apps.connections.open":
+            return "" if token == self.app_token else "invalid_auth"
+        if token == self.bot_token:
+            return ""
+        grant = self.grants.get(token)
+        if grant is None:
+            return "not_authed" if not token else "invalid_auth"
+        return "token_expired" if grant.expires_at is not None and grant.expires_at <= time.time() else ""
+
+    def _oauth(self, authorization: str, params: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: a code for a new installation, or (grant_type=refresh_token) a new rotating token."""
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if authorization != f"Basic {expected}":
+            return {"ok": False, "error": "invalid_client_id"}
+        if params.get("grant_type") == "refresh_token":
+            grant = self._refresh_tokens.pop(str(params.get("refresh_token", "")), None)
+            if grant is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True, "token_type": "bot", "scope": "commands,chat:write", **self._issue(grant)}
+        grant = self._codes.pop(str(params.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team = {"id": grant.team_id, "name": f"Team {grant.team_id}"} if grant.team_id else None
+        enterprise = {"id": grant.enterprise_id, "name": "Grid"} if grant.enterprise_id else None
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "bot_user_id": self.bot_user_id,
+            "team": team,
+            "enterprise": enterprise,
+            "is_enterprise_install": not grant.team_id,
+            **self._issue(grant),
+        }
+
+    def _issue(self, grant: Grant) -> dict[str, Any]:
+        """A new bot token for `grant` (rotating, with its refresh token, when token_lifetime_s is set)."""
+        token = f"xoxb-{grant.team_id or grant.enterprise_id}-{secrets.token_hex(6)}"
+        if self.token_lifetime_s is None:
+            self.grants[token] = grant
+            return {"access_token": token}
+        refresh = f"xoxe-1-{secrets.token_hex(8)}"
+        self.grants[token] = replace(grant, expires_at=time.time() + self.token_lifetime_s)
+        self._refresh_tokens[refresh] = grant
+        return {"access_token": token, "refresh_token": refresh, "expires_in": self.token_lifetime_s}
 
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
         if method == "auth.test":
+            grant = self.grants.get(token, Grant(self.team_id))
             return {
                 "ok": True,
                 "url": "https://acme.slack.com/",
                 "team": "Acme",
                 "user": "copybot",
-                "team_id": self.team_id,
+                "team_id": grant.team_id or None,
+                "enterprise_id": grant.enterprise_id or None,
+                "is_enterprise_install": not grant.team_id,
                 "user_id": self.bot_user_id,
                 "bot_id": "BBOT",
             }

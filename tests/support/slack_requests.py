@@ -88,12 +88,17 @@ class Sender:
         user_id: str = "U1",
         user_name: str = "ann",
         response: str = "r1",
+        enterprise_id: str = "",
+        org_wide: bool = False,
     ) -> str:
+        """A /copy from workspace `team_id` (of Enterprise Grid organisation `enterprise_id`, installed there
+        `org_wide` or not)."""
         self._ids += 1
         return urlencode(
             {
                 "token": "deprecated-verification-token",
                 "team_id": team_id,
+                **({"enterprise_id": enterprise_id, "enterprise_name": "Grid"} if enterprise_id else {}),
                 "team_domain": "acme",
                 "channel_id": channel_id,
                 "channel_name": "directmessage" if channel_id.startswith("D") else "marketing",
@@ -102,7 +107,7 @@ class Sender:
                 "command": "/copy",
                 "text": text,
                 "api_app_id": "A1",
-                "is_enterprise_install": "false",
+                "is_enterprise_install": "true" if org_wide else "false",
                 "response_url": self.fake.response_url(response),
                 "trigger_id": f"trigger.{self._ids}",
             }
@@ -112,20 +117,36 @@ class Sender:
         return await self.post(self.command_body(text, **fields), "application/x-www-form-urlencoded")
 
     async def event(
-        self, event: Any, *, event_id: str, team_id: str | None = "T1", retry_num: int | None = None
+        self,
+        event: Any,
+        *,
+        event_id: str,
+        team_id: str | None = "T1",
+        retry_num: int | None = None,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
     ) -> Answer:
-        """An Events API envelope around `event` (team_id None: an envelope without one)."""
+        """An Events API envelope around `event` (team_id None: an envelope without one). In an Enterprise Grid
+        organisation installed `org_wide`, the authorization names the organisation and no workspace, as Slack's."""
+        authorization = {
+            "enterprise_id": enterprise_id,
+            "team_id": None if org_wide else team_id,
+            "user_id": "UBOT",
+            "is_bot": True,
+            "is_enterprise_install": org_wide,
+        }
         body = {
             "token": "deprecated-verification-token",
             "team_id": team_id,
+            "enterprise_id": enterprise_id,
             "api_app_id": "A1",
             "event": event,
             "type": "event_callback",
             "event_id": event_id,
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": team_id, "user_id": "UBOT", "is_bot": True}],
+            "authorizations": [authorization],
         }
-        if team_id is None:
+        if team_id is None and not org_wide:
             del body["team_id"], body["authorizations"]
         return await self.post(json.dumps(body), "application/json", retry_num=retry_num)
 
