@@ -86,7 +86,21 @@ async def test_a_failed_run_exits_2_with_a_one_line_reason(fake: FakeAnthropic, 
     assert done.code == 2
     [reason] = [line for line in done.err.splitlines() if line.startswith("copybot: the run failed")]
     assert "orchestrator call failed" in reason and "overloaded" in reason
+    assert reason.endswith("Try again in a minute.")  # an overloaded API is a passing outage
+    assert "overloaded" not in done.out  # the reason is given once, on stderr, not in the summary too
     assert fake.requests_for(WORKER) == []
+
+
+async def test_a_refused_connection_is_named_a_setting_not_a_passing_outage(tmp_path: Path) -> None:
+    async with FakeAnthropic() as closed:
+        url = closed.url  # nothing listens there once the fake has stopped
+    done = await copybot(closed, tmp_path, "run", PRODUCT)
+
+    assert done.code == 2
+    [reason] = [line for line in done.err.splitlines() if line.startswith("copybot: the run failed")]
+    assert f"Could not connect to the Anthropic API at {url} (connection refused" in reason
+    assert "check ANTHROPIC_BASE_URL" in reason and "Try again in a minute" not in reason
+    assert "connection refused" not in done.out
 
 
 async def test_runs_are_stored_and_listed_by_history(fake: FakeAnthropic, tmp_path: Path) -> None:

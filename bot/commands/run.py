@@ -58,7 +58,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(request: CopyRequest, settings: Settings, args: argparse.Namespace, *, json_mode: bool) -> int:
     from bot.app import App
-    from bot.console import ConsoleView
+    from bot.console import FAILED, ConsoleView
     from bot.services import Origin, RunSource
     from bot.workflow.formats import choose
 
@@ -72,6 +72,6 @@ async def _run(request: CopyRequest, settings: Settings, args: argparse.Namespac
         view = ConsoleView(request=request, provider=llm.provider, json_mode=json_mode)
         origin = Origin(RunSource.CLI, args.team, args.channel, user_name=getpass.getuser())
         outcome = await runs.run(request, origin, [view], taste=not args.no_taste)
-    if outcome.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+    if outcome.status in FAILED:  # the reason, once: the summary above leaves it out
         print(f"copybot: the run failed: {one_line(outcome.error)}", file=sys.stderr)
     return EXIT_CODES[outcome.status]

@@ -69,9 +69,15 @@ def test_history_search_limit_and_next_page(seeded: list[int], capsys: pytest.Ca
     code, out, _ = run_cli(capsys, "history", "--search", "SHOE")
     assert code == 0 and "trail running shoe" in out and "bottle" not in out and "toothbrush" not in out
     _, out, _ = run_cli(capsys, "history", "--limit", "1")
-    assert "bamboo toothbrush" in out and f"More: copybot history --before {seeded[2]}" in out
+    assert "bamboo toothbrush" in out and f"More: copybot history --limit 1 --before {seeded[2]}" in out
     _, out, _ = run_cli(capsys, "history", "--limit", "1", "--before", str(seeded[2]))
     assert "trail running shoe" in out and "toothbrush" not in out
+    _, out, _ = run_cli(capsys, "history", "--search", "steel bottle", "--limit", "1")
+    assert "More" not in out  # one match: no next page
+    _, out, _ = run_cli(capsys, "history", "--search", "o", "--limit", "2")
+    assert out.splitlines()[-1] == f"More: copybot history --search o --limit 2 --before {seeded[1]}"
+    _, out, _ = run_cli(capsys, "history", "--search", "t s", "--limit", "1")
+    assert out.splitlines()[-1] == f"More: copybot history --search 't s' --limit 1 --before {seeded[2]}"
     _, out, _ = run_cli(capsys, "history", "--search", "kayak")
     assert out.strip() == "No runs match 'kayak'."
     code, out, err = run_cli(capsys, "history", "--limit", "0")

@@ -62,14 +62,17 @@ class Served:
 
 
 @asynccontextmanager
-async def copybot_serve(env: dict[str, str], *, log: Path, within: float = 30) -> AsyncIterator[Served]:
-    """Start `copybot serve` (HTTP mode on a free port; its stderr into `log`), yield it once /healthz answers."""
+async def copybot_serve(
+    env: dict[str, str], *args: str, log: Path, within: float = 30, host: str = "127.0.0.1"
+) -> AsyncIterator[Served]:
+    """Start `copybot serve *args` (HTTP mode on a free port; its stderr into `log`), yield it once /healthz answers
+    at `host` (where it listens: HOST or --host, else every interface)."""
     port = free_port()
     with log.open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", env={**env, "PORT": str(port)}, cwd=ROOT, stderr=stderr
+            sys.executable, "-m", "bot", "serve", *args, env={**env, "PORT": str(port)}, cwd=ROOT, stderr=stderr
         )
-    served = Served(f"http://127.0.0.1:{port}", process, log)
+    served = Served(f"http://{host}:{port}", process, log)
     try:
         await _healthy(served, within)
         yield served

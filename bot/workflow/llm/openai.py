@@ -21,6 +21,7 @@ import aiohttp
 
 from bot.errors import ConfigError, LLMError
 from bot.workflow.llm.base import Capabilities, Completion, Price, Prompt, TextSink
+from bot.workflow.llm.connect import unreachable
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
 
@@ -129,6 +130,11 @@ class OpenAICompatibleLLM:
 
                 return await _read_stream(response, sink, self.url, request_id)
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+            if (why := unreachable(exc)) is not None:
+                raise LLMError(
+                    f"Could not connect to the model server at {self.url} ({why}).",
+                    hint="That is a setting, not a passing outage: check OPENAI_BASE_URL and that the server runs.",
+                ) from exc
             reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
             raise _Retry(
                 LLMError(f"Could not reach the model server at {self.url} ({reason}).", retryable=True)
