@@ -130,9 +130,14 @@ class App:
             self._database = DatabaseConfig.parse(self.settings.database_url)
         return self._database
 
-    async def repository(self) -> Repository:
+    async def repository(self, *, create: bool = True) -> Repository:
+        """The database, migrated to this copybot's schema. `create=False` (commands that only read): a SQLite file
+        that does not exist is a StorageError saying so, and nothing is created."""
         if self._repository is None:
             from storage import open_repository
+
+            if not create:
+                self.database.check_exists()
 
             repository = await open_repository(self.database)
             self._stack.push_async_callback(repository.aclose)
@@ -147,16 +152,17 @@ class App:
         return self._formats
 
     async def history(self) -> HistoryService:
-        """Past runs only: no model is needed (and none is loaded)."""
-        return HistoryService(await self.repository())
+        """Past runs only: no model is needed (and none is loaded), and no database is created."""
+        return HistoryService(await self.repository(create=False))
 
     async def stats(self) -> StatsService:
-        """A workspace's figures: no model is needed (and none is loaded)."""
-        return StatsService(await self.repository())
+        """A workspace's figures: no model is needed (and none is loaded), and no database is created."""
+        return StatsService(await self.repository(create=False))
 
-    async def voices(self) -> VoiceService:
-        """Brand voices (the CLI's `copybot voice`): no model is needed (and none is loaded)."""
-        return VoiceService(await self.repository(), editors=self.settings.voice_editors)
+    async def voices(self, *, create: bool = True) -> VoiceService:
+        """Brand voices (the CLI's `copybot voice`): no model is needed (and none is loaded). `create=False` to
+        only show one."""
+        return VoiceService(await self.repository(create=create), editors=self.settings.voice_editors)
 
     async def services(self) -> Services:
         """Every service, over the provider and the database (built now if they are not yet)."""
@@ -184,7 +190,9 @@ class App:
         return await migrate.upgrade(self.database)
 
     async def schema(self) -> tuple[str | None, str]:
-        """(the database's revision, this copybot's newest)."""
+        """(the database's revision, this copybot's newest); a StorageError, creating nothing, when it is missing."""
         from storage import migrate
+
+        self.database.check_exists()
 
         return await migrate.current(self.database), migrate.head()
