@@ -10,6 +10,7 @@ never loads Slack. Tests and benchmarks pass their own provider registry (`provi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
@@ -33,6 +34,8 @@ from bot.workflow.llm.registry import ProviderConfig, ProviderSpec, choose
 
 if TYPE_CHECKING:
     from storage import DatabaseConfig, Repository
+
+log = logging.getLogger(__name__)
 
 
 def provider_config(settings: Settings) -> ProviderConfig:
@@ -111,6 +114,7 @@ class App:
         if self._llm is None:
             spec, models = self.spec, self.models  # a missing model setting fails before anything is built
             llm = spec.create(provider_config(self.settings))
+            log.debug("provider %s: orchestrator %s, workers %s", spec.name, *models)
             self._stack.push_async_callback(llm.aclose)
             self._llm = llm
             self._workflow = Workflow(llm, workflow_config(self.settings, models))
@@ -139,6 +143,7 @@ class App:
             if not create:
                 self.database.check_exists()
 
+            log.debug("opening %s", self.database.where)
             repository = await open_repository(self.database)
             self._stack.push_async_callback(repository.aclose)
             self._repository = repository
