@@ -11,12 +11,12 @@ never loads Slack. Tests and benchmarks pass their own provider registry (`provi
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, LLMError
 from bot.services import (
     CopyService,
     HistoryService,
@@ -46,17 +46,31 @@ def provider_config(settings: Settings) -> ProviderConfig:
     )
 
 
-def resolve_models(settings: Settings, spec: ProviderSpec) -> tuple[str, str]:
-    """(orchestrator, worker): COPYBOT_ORCHESTRATOR_MODEL / COPYBOT_WORKER_MODEL, else the provider's defaults."""
+MODELS_HINT = (
+    "Set both to models your server serves (they may be the same), e.g. COPYBOT_ORCHESTRATOR_MODEL=llama3.2 "
+    "COPYBOT_WORKER_MODEL=llama3.2."
+)
+
+
+def resolve_models(settings: Settings, spec: ProviderSpec, served: Sequence[str] | None = None) -> tuple[str, str]:
+    """(orchestrator, worker): COPYBOT_ORCHESTRATOR_MODEL / COPYBOT_WORKER_MODEL, else the provider's defaults, else
+    the one model the server lists (`served`: what it lists, None when it was not asked)."""
     defaults = spec.default_models
+    if defaults is None and served is not None and len(served) == 1:
+        defaults = (served[0], served[0])
     orchestrator = settings.orchestrator_model or (defaults[0] if defaults else "")
     worker = settings.worker_model or (defaults[1] if defaults else "")
     if not (orchestrator and worker):
+        listed = ""
+        if served:
+            names = ", ".join(served[:10]) + (", ..." if len(served) > 10 else "")
+            listed = f" The server lists {len(served)} models ({names}): name the ones to use."
+        elif served is not None:
+            listed = " The server lists no model."
         raise ConfigError(
             f"COPYBOT_LLM={spec.name} needs the models to use: COPYBOT_ORCHESTRATOR_MODEL and COPYBOT_WORKER_MODEL "
-            "are not both set.",
-            hint="Set both to models your server serves (they may be the same), e.g. COPYBOT_ORCHESTRATOR_MODEL="
-            "llama3.2 COPYBOT_WORKER_MODEL=llama3.2.",
+            f"are not both set.{listed}",
+            hint=MODELS_HINT,
         )
     return orchestrator, worker
 
@@ -84,6 +98,7 @@ class App:
         self._stack = stack
         self._providers = providers
         self._spec: ProviderSpec | None = None
+        self._models: tuple[str, str] | None = None
         self._llm: LLM | None = None
         self._workflow: Workflow | None = None
         self._database: DatabaseConfig | None = None
@@ -106,13 +121,33 @@ class App:
             self._spec = choose(self.settings.llm, provider_config(self.settings), self._providers)
         return self._spec
 
-    @property
-    def models(self) -> tuple[str, str]:
-        return resolve_models(self.settings, self.spec)
+    async def models(self) -> tuple[str, str]:
+        """(orchestrator, worker) models; a provider without defaults (openai) is asked which it serves when they
+        are not both set."""
+        if self._models is None:
+            spec, settings = self.spec, self.settings
+            served: Sequence[str] | None = None
+            unset = not (settings.orchestrator_model and settings.worker_model)
+            if unset and spec.default_models is None and spec.list_models is not None:
+                served = await self._served(spec, spec.list_models)
+            self._models = resolve_models(settings, spec, served)
+        return self._models
 
-    def llm(self) -> LLM:
+    async def _served(
+        self, spec: ProviderSpec, list_models: Callable[[ProviderConfig], Awaitable[Sequence[str]]]
+    ) -> Sequence[str]:
+        try:
+            return await list_models(provider_config(self.settings))
+        except LLMError as exc:
+            raise ConfigError(
+                f"COPYBOT_LLM={spec.name} needs the models to use: COPYBOT_ORCHESTRATOR_MODEL and "
+                f"COPYBOT_WORKER_MODEL are not both set, and the server could not be asked which it serves: {exc}.",
+                hint=MODELS_HINT,
+            ) from exc
+
+    async def llm(self) -> LLM:
         if self._llm is None:
-            spec, models = self.spec, self.models  # a missing model setting fails before anything is built
+            spec, models = self.spec, await self.models()  # a missing model setting fails before anything is built
             llm = spec.create(provider_config(self.settings))
             log.debug("provider %s: orchestrator %s, workers %s", spec.name, *models)
             self._stack.push_async_callback(llm.aclose)
@@ -120,8 +155,8 @@ class App:
             self._workflow = Workflow(llm, workflow_config(self.settings, models))
         return self._llm
 
-    def workflow(self) -> Workflow:
-        self.llm()
+    async def workflow(self) -> Workflow:
+        await self.llm()
         assert self._workflow is not None
         return self._workflow
 
@@ -173,7 +208,7 @@ class App:
         """Every service, over the provider and the database (built now if they are not yet)."""
         if self._services is None:
             formats = self.formats
-            workflow = self.workflow()
+            workflow = await self.workflow()
             repository = await self.repository()
             voices = VoiceService(repository, editors=self.settings.voice_editors)
             context = RunContext(repository, voices, taste=self.settings.team_taste)

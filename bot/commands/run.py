@@ -71,8 +71,8 @@ async def prepare(app: App, request: CopyRequest, args: argparse.Namespace) -> t
     from bot.workflow.formats import choose
 
     request = replace(request, format=choose(app.formats, args.format, args.max_chars))
-    llm = app.llm()
-    orchestrator, worker = (llm.describe(model) for model in app.models)
+    llm = await app.llm()
+    orchestrator, worker = (llm.describe(model) for model in await app.models())
     print(f"copybot: {llm.provider} · orchestrator {orchestrator}, workers {worker}", file=sys.stderr, flush=True)
     services = await app.services()
     await services.runs.recover_interrupted()  # runs whose process crashed; live processes' runs are kept
