@@ -34,7 +34,7 @@ def _modules_loaded_by(*argv: str) -> set[str]:
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("argv", [("--help",), ("run", "--help"), ("history", "--help")])
+@pytest.mark.parametrize("argv", [("--help",), ("run", "--help"), ("history", "--help"), ("slack-preview", "--help")])
 def test_help_imports_no_sdk(argv: tuple[str, ...]) -> None:
     loaded = _modules_loaded_by(*argv)
     assert not {m.split(".")[0] for m in loaded} & set(HEAVY)
