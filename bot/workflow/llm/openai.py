@@ -131,10 +131,12 @@ class OpenAICompatibleLLM:
 
                 return await _read_stream(response, sink, self.url, request_id)
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
-            if (why := unreachable(exc)) is not None:
-                raise LLMError(
-                    f"Could not connect to the model server at {self.url} ({why}).",
-                    hint="That is a setting, not a passing outage: check OPENAI_BASE_URL and that the server runs.",
+            if (why := unreachable(exc)) is not None:  # retried here (a server restarting), then a setting to fix
+                raise _Retry(
+                    LLMError(
+                        f"Could not connect to the model server at {self.url} ({why}).",
+                        hint="That is a setting, not a passing outage: check OPENAI_BASE_URL and that the server runs.",
+                    )
                 ) from exc
             reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
             raise _Retry(
