@@ -177,7 +177,6 @@ class App:
 
             if not create:
                 self.database.check_exists()
-
             log.debug("opening %s", self.database.where)
             repository = await open_repository(self.database)
             self._stack.push_async_callback(repository.aclose)
@@ -234,5 +233,4 @@ class App:
         from storage import migrate
 
         self.database.check_exists()
-
         return await migrate.current(self.database), migrate.head()

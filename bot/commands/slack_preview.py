@@ -49,6 +49,8 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import FAILED
+
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise RequestError(f"--out {out} is a file.", hint="Give a directory (it is created if it does not exist).")
@@ -63,8 +65,6 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f'copybot: paste any {{"blocks": ...}} above into {BUILDER} to see it as Slack shows it.', file=sys.stderr
         )
-    from bot.console import FAILED
-
     outcome = preview.outcome
     if outcome.status in FAILED:  # as `copybot run`: the reason, on one line
         print(f"copybot: the run failed: {one_line(outcome.error)}", file=sys.stderr)
