@@ -10,12 +10,13 @@ never loads Slack. Tests and benchmarks pass their own provider registry (`provi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, LLMError
 from bot.services import (
     CopyService,
     HistoryService,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from bot.slack.install import Installations
     from storage import DatabaseConfig, Repository
 
+log = logging.getLogger(__name__)
+
 
 def provider_config(settings: Settings) -> ProviderConfig:
     return ProviderConfig(
@@ -45,17 +48,31 @@ def provider_config(settings: Settings) -> ProviderConfig:
     )
 
 
-def resolve_models(settings: Settings, spec: ProviderSpec) -> tuple[str, str]:
-    """(orchestrator, worker): COPYBOT_ORCHESTRATOR_MODEL / COPYBOT_WORKER_MODEL, else the provider's defaults."""
+MODELS_HINT = (
+    "Set both to models your server serves (they may be the same), e.g. COPYBOT_ORCHESTRATOR_MODEL=llama3.2 "
+    "COPYBOT_WORKER_MODEL=llama3.2."
+)
+
+
+def resolve_models(settings: Settings, spec: ProviderSpec, served: Sequence[str] | None = None) -> tuple[str, str]:
+    """(orchestrator, worker): COPYBOT_ORCHESTRATOR_MODEL / COPYBOT_WORKER_MODEL, else the provider's defaults, else
+    the one model the server lists (`served`: what it lists, None when it was not asked)."""
     defaults = spec.default_models
+    if defaults is None and served is not None and len(served) == 1:
+        defaults = (served[0], served[0])
     orchestrator = settings.orchestrator_model or (defaults[0] if defaults else "")
     worker = settings.worker_model or (defaults[1] if defaults else "")
     if not (orchestrator and worker):
+        listed = ""
+        if served:
+            names = ", ".join(served[:10]) + (", ..." if len(served) > 10 else "")
+            listed = f" The server lists {len(served)} models ({names}): name the ones to use."
+        elif served is not None:
+            listed = " The server lists no model."
         raise ConfigError(
             f"COPYBOT_LLM={spec.name} needs the models to use: COPYBOT_ORCHESTRATOR_MODEL and COPYBOT_WORKER_MODEL "
-            "are not both set.",
-            hint="Set both to models your server serves (they may be the same), e.g. COPYBOT_ORCHESTRATOR_MODEL="
-            "llama3.2 COPYBOT_WORKER_MODEL=llama3.2.",
+            f"are not both set.{listed}",
+            hint=MODELS_HINT,
         )
     return orchestrator, worker
 
@@ -83,6 +100,7 @@ class App:
         self._stack = stack
         self._providers = providers
         self._spec: ProviderSpec | None = None
+        self._models: tuple[str, str] | None = None
         self._llm: LLM | None = None
         self._workflow: Workflow | None = None
         self._database: DatabaseConfig | None = None
@@ -105,21 +123,42 @@ class App:
             self._spec = choose(self.settings.llm, provider_config(self.settings), self._providers)
         return self._spec
 
-    @property
-    def models(self) -> tuple[str, str]:
-        return resolve_models(self.settings, self.spec)
+    async def models(self) -> tuple[str, str]:
+        """(orchestrator, worker) models; a provider without defaults (openai) is asked which it serves when they
+        are not both set."""
+        if self._models is None:
+            spec, settings = self.spec, self.settings
+            served: Sequence[str] | None = None
+            unset = not (settings.orchestrator_model and settings.worker_model)
+            if unset and spec.default_models is None and spec.list_models is not None:
+                served = await self._served(spec, spec.list_models)
+            self._models = resolve_models(settings, spec, served)
+        return self._models
 
-    def llm(self) -> LLM:
+    async def _served(
+        self, spec: ProviderSpec, list_models: Callable[[ProviderConfig], Awaitable[Sequence[str]]]
+    ) -> Sequence[str]:
+        try:
+            return await list_models(provider_config(self.settings))
+        except LLMError as exc:
+            raise ConfigError(
+                f"COPYBOT_LLM={spec.name} needs the models to use: COPYBOT_ORCHESTRATOR_MODEL and "
+                f"COPYBOT_WORKER_MODEL are not both set, and the server could not be asked which it serves: {exc}.",
+                hint=MODELS_HINT,
+            ) from exc
+
+    async def llm(self) -> LLM:
         if self._llm is None:
-            spec, models = self.spec, self.models  # a missing model setting fails before anything is built
+            spec, models = self.spec, await self.models()  # a missing model setting fails before anything is built
             llm = spec.create(provider_config(self.settings))
+            log.debug("provider %s: orchestrator %s, workers %s", spec.name, *models)
             self._stack.push_async_callback(llm.aclose)
             self._llm = llm
             self._workflow = Workflow(llm, workflow_config(self.settings, models))
         return self._llm
 
-    def workflow(self) -> Workflow:
-        self.llm()
+    async def workflow(self) -> Workflow:
+        await self.llm()
         assert self._workflow is not None
         return self._workflow
 
@@ -132,10 +171,15 @@ class App:
             self._database = DatabaseConfig.parse(self.settings.database_url)
         return self._database
 
-    async def repository(self) -> Repository:
+    async def repository(self, *, create: bool = True) -> Repository:
+        """The database, migrated to this copybot's schema. `create=False` (commands that only read): a SQLite file
+        that does not exist is a StorageError saying so, and nothing is created."""
         if self._repository is None:
             from storage import open_repository
 
+            if not create:
+                self.database.check_exists()
+            log.debug("opening %s", self.database.where)
             repository = await open_repository(self.database)
             self._stack.push_async_callback(repository.aclose)
             self._repository = repository
@@ -149,16 +193,17 @@ class App:
         return self._formats
 
     async def history(self) -> HistoryService:
-        """Past runs only: no model is needed (and none is loaded)."""
-        return HistoryService(await self.repository())
+        """Past runs only: no model is needed (and none is loaded), and no database is created."""
+        return HistoryService(await self.repository(create=False))
 
     async def stats(self) -> StatsService:
-        """A workspace's figures: no model is needed (and none is loaded)."""
-        return StatsService(await self.repository())
+        """A workspace's figures: no model is needed (and none is loaded), and no database is created."""
+        return StatsService(await self.repository(create=False))
 
-    async def voices(self) -> VoiceService:
-        """Brand voices (the CLI's `copybot voice`): no model is needed (and none is loaded)."""
-        return VoiceService(await self.repository(), editors=self.settings.voice_editors)
+    async def voices(self, *, create: bool = True) -> VoiceService:
+        """Brand voices (the CLI's `copybot voice`): no model is needed (and none is loaded). `create=False` to
+        only show one."""
+        return VoiceService(await self.repository(create=create), editors=self.settings.voice_editors)
 
     async def installations(self) -> Installations:
         """OAuth mode's stores: slack_sdk's installation and OAuth state stores on copybot's own database (their
@@ -177,7 +222,7 @@ class App:
         """Every service, over the provider and the database (built now if they are not yet)."""
         if self._services is None:
             formats = self.formats
-            workflow = self.workflow()
+            workflow = await self.workflow()
             repository = await self.repository()
             voices = VoiceService(repository, editors=self.settings.voice_editors)
             context = RunContext(repository, voices, taste=self.settings.team_taste)
@@ -200,7 +245,8 @@ class App:
         return await migrate.upgrade(self.database)
 
     async def schema(self) -> tuple[str | None, str]:
-        """(the database's revision, this copybot's newest)."""
+        """(the database's revision, this copybot's newest); a StorageError, creating nothing, when it is missing."""
         from storage import migrate
 
+        self.database.check_exists()
         return await migrate.current(self.database), migrate.head()

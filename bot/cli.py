@@ -1,4 +1,4 @@
-"""`copybot` command line: run | serve | refine | another | history | db.
+"""`copybot` command line: run | serve | slack-preview | refine | another | voice | stats | history | db.
 
 Each command lives in bot/commands/<name>.py with `add_parser(subparsers)` and
 `main(args, settings) -> int`; modules are imported only for the command
@@ -19,13 +19,20 @@ from bot import __version__
 COMMANDS = {
     "run": "Write copy for a product in the terminal.",
     "serve": "Run the Slack bot (HTTP on $PORT, or Socket Mode).",
+    "slack-preview": "Print the Slack messages a /copy would post, without a workspace (Block Kit JSON).",
     "refine": "Rewrite a variation of a past run as you ask (a new version).",
     "another": "Write a new take of a variation's style in a past run.",
     "voice": "Show or change a brand voice (text, banned terms, required spellings).",
     "stats": "This month's usage and the styles teams pick.",
     "history": "List past runs, or show one in full.",
-    "db": "Manage the database schema (upgrade).",
+    "db": "Migrate the database (db upgrade) or show its schema revision (db current).",
 }
+OWN_LOGGERS = ("bot", "storage")
+
+
+def module_of(command: str) -> str:
+    """The module of a command: `slack-preview` lives in bot/commands/slack_preview.py."""
+    return f"bot.commands.{command.replace('-', '_')}"
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -34,15 +41,33 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         description="Orchestrator-workers copywriting: one model plans 2-5 angles, workers write them concurrently.",
     )
     parser.add_argument("--version", action="version", version=f"copybot {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log to stderr: -v copybot's debug details (libraries: info), -vv everything's",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if a in COMMANDS), None)
     for name, help_text in COMMANDS.items():
         if name == chosen:
-            importlib.import_module(f"bot.commands.{name}").add_parser(sub, name, help_text)
+            importlib.import_module(module_of(name)).add_parser(sub, name, help_text)
         else:
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def configure_logging(verbosity: int) -> None:
+    """No -v: warnings and errors. -v: copybot's own loggers (bot.*, storage.*) at DEBUG, libraries (aiosqlite,
+    slack_bolt...) at INFO. -vv: everything at DEBUG."""
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    logging.basicConfig(
+        level=levels[min(verbosity, 2)], format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if verbosity == 1:
+        for own in OWN_LOGGERS:
+            logging.getLogger(own).setLevel(logging.DEBUG)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,18 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.verbose)
     from bot.config import Settings
     from bot.errors import CopybotError
     from bot.terminal import one_line
 
     try:
         settings = Settings.from_env(os.environ)
-        command = importlib.import_module(f"bot.commands.{args.command}")
+        command = importlib.import_module(module_of(args.command))
         code: int = command.main(args, settings)
     except CopybotError as exc:
         print(f"copybot: {one_line(str(exc))}", file=sys.stderr)

@@ -15,6 +15,7 @@ from bot.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///copybot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_HOST = "0.0.0.0"  # every interface: a platform's router reaches the process; HOST=127.0.0.1 behind a proxy
 DEFAULT_FAVOURITE_EMOJI = ("star", "+1", "heart", "white_check_mark")
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
@@ -53,6 +54,7 @@ class Settings:
     formats_file: str = ""
     voice_editors: tuple[str, ...] = ()
     team_taste: bool = True
+    host: str = DEFAULT_HOST
     port: int = 3000
     http_timeout_s: float = 10.0
     shutdown_grace_s: float = 25.0
@@ -105,6 +107,7 @@ class Settings:
             formats_file=text("COPYBOT_FORMATS_FILE"),
             voice_editors=tuple(u.strip() for u in text("COPYBOT_VOICE_EDITORS").split(",") if u.strip()),
             team_taste=_switch(env, "COPYBOT_TEAM_TASTE", default=True),
+            host=text("HOST", DEFAULT_HOST),
             port=_integer(env, "PORT", 3000, low=1, high=65535),
             http_timeout_s=_number(env, "COPYBOT_HTTP_TIMEOUT", 10.0),
             shutdown_grace_s=_number(env, "COPYBOT_SHUTDOWN_GRACE", 25.0),

@@ -32,8 +32,10 @@ from bot.workflow.types import (
     VariationStarted,
     VariationStatus,
 )
+from bot.workflow.voice import counted
 
 RULE = "=" * 80
+FAILED = (RunStatus.FAILED, RunStatus.INTERRUPTED)
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -113,7 +115,8 @@ class ConsoleView:
             self.calls.append(event.call)
         elif isinstance(event, PlanReady):
             self.analysis = event.plan.analysis or self.analysis
-            self._print(f"  planned {len(event.plan.subtasks)} approaches")
+            planned = len(event.plan.subtasks)
+            self._print(f"  planned {planned} approach{'' if planned == 1 else 'es'}")
         elif isinstance(event, RunFinished):
             await self._stop_ticker()
             self.finished = event
@@ -129,9 +132,10 @@ class ConsoleView:
             self._print(f"{'-' * 80}\n\n{fields_text(outcome.fields) if outcome.fields else outcome.text}\n")
         finished = self.finished
         assert finished is not None
-        summary = f"{finished.succeeded} of {len(self.outcomes)} variations written in {finished.wall_ms / 1000:.1f} s"
-        line = f"Run {self.run_id}: {finished.status} — {summary}, {self._tokens()}."
-        if finished.error:
+        total = len(self.outcomes)
+        tally = f"{finished.succeeded} of {counted(total, 'variation')} written" if total else "nothing written"
+        line = f"Run {self.run_id}: {finished.status} — {tally} in {finished.wall_ms / 1000:.1f} s, {self._tokens()}."
+        if finished.error and finished.status not in FAILED:  # a failed run's reason: one line on stderr (run.py)
             line += f" {finished.error}"
         print(visible(line), file=self.err if self.json_mode else self.out, flush=True)
         if self.json_mode:

@@ -69,6 +69,17 @@ class DatabaseConfig:
         url = self.url
         return f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
 
+    def check_exists(self) -> None:
+        """For commands that only read: a SQLite file that does not exist is a StorageError saying so (they create
+        nothing). PostgreSQL's database is the server's to create."""
+        self.check_directory()
+        if self.path is not None and not self.path.exists():
+            raise StorageError(
+                f"There is no database at {self.path.resolve()}: nothing has been stored there yet.",
+                hint="`copybot run`, `copybot serve` and `copybot db upgrade` create it. If your runs are elsewhere, "
+                "point DATABASE_URL at them (a relative path starts from the working directory).",
+            )
+
     def check_directory(self) -> None:
         """A SQLite file's directory must exist (SQLite would say only "unable to open database file")."""
         if self.path is not None and not self.path.parent.is_dir():

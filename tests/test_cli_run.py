@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.anthropic_api import FakeAnthropic, Reply
 from tests.support.cli import copybot
+from tests.support.openai_api import FakeOpenAI
+from tests.support.openai_api import Reply as OpenAIReply
 from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply, script_workers
 
 PRODUCT = "eco-friendly water bottle"
@@ -86,7 +88,21 @@ async def test_a_failed_run_exits_2_with_a_one_line_reason(fake: FakeAnthropic, 
     assert done.code == 2
     [reason] = [line for line in done.err.splitlines() if line.startswith("copybot: the run failed")]
     assert "orchestrator call failed" in reason and "overloaded" in reason
+    assert reason.endswith("Try again in a minute.")  # an overloaded API is a passing outage
+    assert "overloaded" not in done.out  # the reason is given once, on stderr, not in the summary too
     assert fake.requests_for(WORKER) == []
+
+
+async def test_a_refused_connection_is_named_a_setting_not_a_passing_outage(tmp_path: Path) -> None:
+    async with FakeAnthropic() as closed:
+        url = closed.url  # nothing listens there once the fake has stopped
+    done = await copybot(closed, tmp_path, "run", PRODUCT)
+
+    assert done.code == 2
+    [reason] = [line for line in done.err.splitlines() if line.startswith("copybot: the run failed")]
+    assert f"Could not connect to the Anthropic API at {url} (connection refused" in reason
+    assert "check ANTHROPIC_BASE_URL" in reason and "Try again in a minute" not in reason
+    assert "connection refused" not in done.out
 
 
 async def test_runs_are_stored_and_listed_by_history(fake: FakeAnthropic, tmp_path: Path) -> None:
@@ -102,3 +118,25 @@ async def test_runs_are_stored_and_listed_by_history(fake: FakeAnthropic, tmp_pa
     runs = json.loads(history.out)["runs"]
     assert [r["product"] for r in runs] == ["solar lantern", PRODUCT]
     assert {r["id"] for r in runs} == {json.loads(first.out)["run_id"], json.loads(second.out)["run_id"]}
+
+
+async def test_openai_runs_on_the_one_model_its_server_lists(fake: FakeAnthropic, tmp_path: Path) -> None:
+    async with FakeOpenAI(models=["llama3.2"], default=OpenAIReply("<response>Copy.</response>")) as server:
+        server.script(OpenAIReply(plan_reply(["technical", "lifestyle"])))
+        env = {"COPYBOT_LLM": "openai", "OPENAI_BASE_URL": server.base_url}
+        done = await copybot(
+            fake, tmp_path, "run", PRODUCT, env={**env, "COPYBOT_ORCHESTRATOR_MODEL": "", "COPYBOT_WORKER_MODEL": ""}
+        )
+    assert "copybot: openai · orchestrator llama3.2, workers llama3.2" in done.err
+    assert server.requests and {r.body["model"] for r in server.requests} == {"llama3.2"}
+
+
+async def test_openai_refused_connection_is_named_a_setting(fake: FakeAnthropic, tmp_path: Path) -> None:
+    async with FakeOpenAI() as server:
+        base_url = server.base_url  # nothing listens there once it has stopped
+    done = await copybot(fake, tmp_path, "run", PRODUCT, env={"COPYBOT_LLM": "openai", "OPENAI_BASE_URL": base_url})
+
+    assert done.code == 2
+    [reason] = [line for line in done.err.splitlines() if line.startswith("copybot: the run failed")]
+    assert f"Could not connect to the model server at {base_url}/chat/completions (connection refused" in reason
+    assert "check OPENAI_BASE_URL" in reason and "Try again in a minute" not in reason

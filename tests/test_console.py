@@ -83,3 +83,27 @@ async def test_json_mode_keeps_stdout_for_one_document() -> None:
     ]
     assert document["calls"][0]["output_tokens"] == 20
     assert "ORCHESTRATOR ANALYSIS" in err.getvalue()
+
+
+async def test_one_variation_reads_in_the_singular() -> None:
+    out = io.StringIO()
+    view = ConsoleView(REQUEST, "anthropic", out=out, err=io.StringIO(), live=False)
+    for event in (
+        AnalysisReady("One reader."),
+        VariationStarted(TECH),
+        PlanReady(Plan("One reader.", (TECH,))),
+        CallRecorded(CALL),
+        VariationDone(Variation(TECH, "Lumens: 300.", truncated=False, call=CALL)),
+        RunFinished("done", "", 1, 0, 900),
+    ):
+        await view.handle(3, event)
+    text = out.getvalue()
+    assert "planned 1 approach\n" in text
+    assert "Run 3: done — 1 of 1 variation written in 0.9 s, 30 tokens." in text
+
+
+async def test_a_failed_runs_summary_leaves_its_reason_to_the_one_line_on_stderr() -> None:
+    out = io.StringIO()
+    view = ConsoleView(REQUEST, "anthropic", out=out, err=io.StringIO(), live=False)
+    await view.handle(4, RunFinished("failed", "The orchestrator call failed: overloaded.", 0, 0, 1200))
+    assert out.getvalue().strip() == "Run 4: failed — nothing written in 1.2 s, 0 tokens."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # storage (SQLAlchemy) loads only when a command runs, not fo
     from bot.services import RunDetail, RunPage, RunSummary
 
 MAX_LIMIT = 200
+DEFAULT_LIMIT = 20
 PRODUCT_WIDTH = 40
 
 
@@ -31,7 +33,11 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
         epilog="Examples: copybot history --search bottle   ·   copybot history show 12",
     )
     parser.add_argument(
-        "--limit", type=int, default=20, metavar="N", help=f"how many runs to list (1-{MAX_LIMIT}, default 20)"
+        "--limit",
+        type=int,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"how many runs to list (1-{MAX_LIMIT}, default {DEFAULT_LIMIT})",
     )
     parser.add_argument(
         "--search", default="", metavar="TEXT", help="only runs whose product contains every word of TEXT"
@@ -58,7 +64,7 @@ async def _list(settings: Settings, limit: int, search: str, before: int | None,
 
     async with App.open(settings) as app:
         page = await (await app.history()).runs(HistoryQuery(search=search, limit=limit, before=before))
-    print(_page_json(page) if json_mode else visible(render_page(page, search=search), lines=True))
+    print(_page_json(page) if json_mode else visible(render_page(page, search=search, limit=limit), lines=True))
     return 0
 
 
@@ -109,8 +115,8 @@ def _favourite(run: RunSummary) -> str:
     return f"#{run.favourite_position} {run.favourite_type} ({run.favourite_votes} {votes})"
 
 
-def render_page(page: RunPage, *, search: str = "") -> str:
-    """The history table, with a hint for the next page."""
+def render_page(page: RunPage, *, search: str = "", limit: int = DEFAULT_LIMIT) -> str:
+    """The history table, with the command for the next page (keeping --search and --limit)."""
     if not page.runs:
         return f"No runs match {search!r}." if search else 'No runs yet. Try: copybot run "eco-friendly water bottle"'
     header = ("ID", "WHEN", "WHO", "PRODUCT", "VARIATIONS", "STATUS", "FAVOURITE")
@@ -128,8 +134,18 @@ def render_page(page: RunPage, *, search: str = "") -> str:
     ]
     lines = _table(header, rows)
     if page.next_before is not None:
-        lines.append(f"More: copybot history --before {page.next_before}")
+        lines.append(f"More: {next_page_command(page.next_before, search, limit)}")
     return "\n".join(lines)
+
+
+def next_page_command(before: int, search: str, limit: int) -> str:
+    """The command that lists the next page: the same search and page size, older runs."""
+    words = ["copybot", "history"]
+    if search:
+        words += ["--search", shlex.quote(search)]
+    if limit != DEFAULT_LIMIT:
+        words += ["--limit", str(limit)]
+    return " ".join([*words, "--before", str(before)])
 
 
 def _tokens(detail: RunDetail) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from bot.config import Settings
@@ -17,13 +18,21 @@ def add_parser(sub: Any, name: str, help_text: str) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=help_text,
-        description="Run the Slack bot: HTTP mode on 0.0.0.0:$PORT (POST /slack/events, GET /healthz), "
-        "or Socket Mode with --socket or when SLACK_APP_TOKEN is set.",
+        description="Run the Slack bot: HTTP mode on $HOST:$PORT (default 0.0.0.0:3000; POST /slack/events, "
+        "GET /healthz), or Socket Mode with --socket or when SLACK_APP_TOKEN is set.",
     )
     parser.add_argument("--socket", action="store_true", help="connect over Socket Mode (needs SLACK_APP_TOKEN)")
+    parser.add_argument(
+        "--host",
+        default=None,
+        metavar="ADDRESS",
+        help="HTTP mode: the address to listen on (default $HOST, else 0.0.0.0; 127.0.0.1 behind a reverse proxy)",
+    )
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    if args.host is not None:
+        settings = replace(settings, host=args.host.strip() or settings.host)
     asyncio.run(_serve(settings, use_socket=bool(args.socket or settings.slack_app_token)))
     return 0
 

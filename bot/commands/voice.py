@@ -54,7 +54,7 @@ async def _main(settings: Settings, action: str, text: str, team: str, channel: 
 
     scope = Scope(team, channel)
     async with App.open(settings) as app:
-        voices = await app.voices()
+        voices = await app.voices(create=action != "show")  # showing a voice creates no database
         voice = await voices.show(scope) if action == "show" else await voices.change(scope, action, text)
     where = f"channel {channel} of " if channel else ""
     print(f"Brand voice of {where}{'workspace ' + team if team else 'the CLI'}:", file=sys.stdout)

@@ -38,14 +38,7 @@ def start_copy(
     respond: Respond,
 ) -> None:
     """Run `request` for `origin` (its channel and requester) in the background, posting it as a thread."""
-    state = ParentState(
-        user_id=origin.user_id,
-        product=request.product,
-        audience=request.audience,
-        tone=request.tone,
-        features=request.features,
-        format=request.format.name if request.format else "",
-    )
+    state = ParentState.of(request, origin.user_id)
     thread = SlackThread(client, runs, respond, channel=origin.channel_id, state=state)
     tasks.spawn(thread.run(), name="thread", phase=Phase.POST)
     tasks.spawn(_run(runs, thread, request, origin, respond), name="copy", phase=Phase.RUN)

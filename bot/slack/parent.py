@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.slack.blocks import Block, SlackMessage, context, section, sections
 from bot.slack.text import escape, shorten, split_text
-from bot.workflow.types import RunStatus, Subtask
+from bot.workflow.types import CopyRequest, RunStatus, Subtask
 
 ANALYSIS_CHARS = 6_000
 DESCRIPTION_CHARS = 300
@@ -38,6 +38,18 @@ class ParentState:
     status: RunStatus | None = None  # None while running
     error: str = ""
     run_id: int | None = None  # known once the run is stored: the Retry button's value
+
+    @classmethod
+    def of(cls, request: CopyRequest, user_id: str) -> ParentState:
+        """The parent of a run about to start: who asked and what, nothing planned yet."""
+        return cls(
+            user_id=user_id,
+            product=request.product,
+            audience=request.audience,
+            tone=request.tone,
+            features=request.features,
+            format=request.format.name if request.format else "",
+        )
 
 
 def parent_message(state: ParentState) -> SlackMessage:

@@ -166,10 +166,13 @@ async def serve(
         else:
             try:
                 application = http_app(settings, app, services, tasks)
-                server = http_server(application, "0.0.0.0", settings.port, idle_s=settings.http_timeout_s)
+                server = http_server(application, settings.host, settings.port, idle_s=settings.http_timeout_s)
                 url = await stack.enter_async_context(server)
             except OSError as exc:
-                raise ConfigError(f"Cannot listen on port {settings.port}: {exc.strerror}.", hint="Set PORT.") from None
+                raise ConfigError(
+                    f"Cannot listen on {settings.host}:{settings.port}: {exc.strerror}.",
+                    hint="Set PORT (and HOST, or `copybot serve --host`) to an address of this machine that is free.",
+                ) from None
             log.warning("copybot listens on %s%s", url, EVENTS_PATH)
             if app.oauth_flow is not None:
                 log.warning("OAuth mode: workspaces install copybot at %s%s", url, app.oauth_flow.install_path)
@@ -200,7 +203,8 @@ async def _auth_test(client: AsyncWebClient) -> None:
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN ({error}).", hint=SETUP_HINT) from None
     except aiohttp.ClientError as exc:
         raise ConfigError(
-            f"Slack's Web API at SLACK_API_URL could not be reached ({type(exc).__name__}).", hint=SETUP_HINT
+            f"Slack's Web API at {client.base_url} could not be reached ({type(exc).__name__}).",
+            hint=f"Check this machine's network, and SLACK_API_URL (it sets that URL). {SETUP_HINT}",
         ) from None
 
 

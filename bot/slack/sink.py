@@ -77,8 +77,9 @@ class SlackThread:
     """One run's thread: a RunSink (`handle`) plus its poster (`run`, ended by `close`)."""
 
     def __init__(
-        self, client: AsyncWebClient, runs: CopyService, respond: Respond, *, channel: str, state: ParentState
+        self, client: AsyncWebClient, runs: CopyService | None, respond: Respond, *, channel: str, state: ParentState
     ) -> None:
+        """`runs` stores where the thread's messages are; None for a preview (bot/slack/preview.py), stored nowhere."""
         self._runs = runs
         self._respond = respond
         self.thread = ThreadPoster(client, respond, channel=channel)
@@ -128,7 +129,7 @@ class SlackThread:
 
     async def _delivered(self) -> None:
         """Everything of a finished run went out (or was given up on): the next start owes this thread nothing."""
-        if self.run_id is None or not self._finished:
+        if self.run_id is None or not self._finished or self._runs is None:
             return
         try:
             await self._runs.thread_delivered(self.run_id)
@@ -206,7 +207,8 @@ class SlackThread:
             self.state = replace(self.state, over_limit=self.state.over_limit + 1)
         if first_ts:
             self.state = replace(self.state, ready=self.state.ready + 1)
-            await self._runs.attach_message(run_id, position, first_ts)
+            if self._runs is not None:
+                await self._runs.attach_message(run_id, position, first_ts)
         else:
             self.state = replace(self.state, ready=self.state.ready + 1, unposted=self.state.unposted + 1)
             self._private.append(variation)
@@ -232,5 +234,5 @@ class SlackThread:
             return
         parent_ts = await self.thread.post_parent(parent_message(self.state))
         self._updated_at = time.monotonic()
-        if parent_ts:
+        if parent_ts and self._runs is not None:
             await self._runs.attach_thread(run_id, self.thread.channel, parent_ts)

@@ -200,7 +200,8 @@ class _Run:
                     log.warning("orchestrator attempt %d failed (%s); retrying", attempt, exc)
                     await asyncio.sleep(self.config.orchestrator_retry_delay_s * attempt)
                     continue
-                raise LLMError(f"The orchestrator call failed: {exc}", hint="Try again in a minute.") from exc
+                passing = "Try again in a minute." if exc.retryable else ""  # else the cause says what to fix
+                raise LLMError(f"The orchestrator call failed: {exc}", hint=passing) from exc
             if scanner.received == 0:
                 on_text(completion.text)
             take(scanner.finish())

@@ -194,11 +194,12 @@ async def test_unreachable_server_is_retried_then_fails(worker_prompt: Prompt) -
         base_url = fake.base_url  # the port is closed once the fake stops
     llm = OpenAICompatibleLLM(base_url=base_url, max_retries=1, timeout_s=2.0, backoff_s=0.01)
     try:
-        with pytest.raises(LLMError, match="Could not reach the model server") as caught:
+        with pytest.raises(LLMError, match="Could not connect to the model server") as caught:
             await llm.complete(worker_prompt, model="m", max_tokens=10)
     finally:
         await llm.aclose()
-    assert caught.value.retryable
+    assert "connection refused" in caught.value.message and "check OPENAI_BASE_URL" in caught.value.hint
+    assert not caught.value.retryable  # a setting to fix: the workflow does not try again
 
 
 def test_from_config_needs_a_base_url() -> None:

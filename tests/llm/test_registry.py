@@ -13,6 +13,7 @@ from bot.errors import ConfigError, LLMUnavailable
 from bot.workflow.llm import builtin, registry
 from bot.workflow.llm.openai import OpenAICompatibleLLM
 from bot.workflow.llm.registry import ProviderSpec
+from tests.support.openai_api import FakeOpenAI, Status
 from tests.support.scripted import ScriptedLLM, providers_for
 
 LOCAL_ABSENT = replace(builtin.LOCAL, available=lambda config: bool(config.get("COPYBOT_LOCAL_MODEL_PATH")))
@@ -87,7 +88,7 @@ async def test_openai_is_built_from_its_variables() -> None:
     env = {"COPYBOT_LLM": "openai", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
     env |= {"COPYBOT_ORCHESTRATOR_MODEL": "llama3.2", "COPYBOT_WORKER_MODEL": "llama3.2"}
     async with App.open(settings(**env)) as app:
-        llm = app.llm()
+        llm = await app.llm()
         assert isinstance(llm, OpenAICompatibleLLM) and llm.provider == "openai"
         assert llm.describe("llama3.2") == "llama3.2"
 
@@ -96,7 +97,7 @@ async def test_openai_without_a_base_url_names_the_variable() -> None:
     env = {"COPYBOT_LLM": "openai", "COPYBOT_ORCHESTRATOR_MODEL": "m", "COPYBOT_WORKER_MODEL": "m"}
     async with App.open(settings(**env)) as app:
         with pytest.raises(ConfigError, match="OPENAI_BASE_URL"):
-            app.llm()
+            await app.llm()
 
 
 def test_models_default_per_provider_and_openai_needs_them_named() -> None:
@@ -108,3 +109,54 @@ def test_models_default_per_provider_and_openai_needs_them_named() -> None:
         "a",
         "b",
     )
+
+
+def _openai(base_url: str, **env: str) -> Settings:
+    return settings(COPYBOT_LLM="openai", OPENAI_BASE_URL=base_url, **env)
+
+
+async def test_openai_without_models_uses_the_one_model_its_server_lists() -> None:
+    async with FakeOpenAI(models=["llama3.2"]) as server, App.open(_openai(server.base_url)) as app:
+        assert await app.models() == ("llama3.2", "llama3.2")
+        assert isinstance(await app.llm(), OpenAICompatibleLLM)
+        assert server.model_lists == 1  # asked once per command
+
+
+async def test_openai_with_its_models_set_does_not_ask_the_server() -> None:
+    env = {"COPYBOT_ORCHESTRATOR_MODEL": "big", "COPYBOT_WORKER_MODEL": "small"}
+    async with FakeOpenAI(models=["a", "b"]) as server, App.open(_openai(server.base_url, **env)) as app:
+        assert await app.models() == ("big", "small")
+        assert server.model_lists == 0
+
+
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [
+        (["llama3.2", "qwen2.5"], "The server lists 2 models (llama3.2, qwen2.5): name the ones to use."),
+        ([], "The server lists no model."),
+        (Status(404, "no such route"), "the server could not be asked which it serves: GET "),
+    ],
+)
+async def test_openai_without_models_and_no_single_served_one_names_the_settings(
+    listed: list[str] | Status, expected: str
+) -> None:
+    env = {"COPYBOT_WORKER_MODEL": "small"}  # one of the two is not enough
+    async with FakeOpenAI(models=listed) as server, App.open(_openai(server.base_url, **env)) as app:
+        with pytest.raises(ConfigError) as caught:
+            await app.llm()
+    message = str(caught.value)
+    assert "COPYBOT_ORCHESTRATOR_MODEL and COPYBOT_WORKER_MODEL are not both set" in message
+    assert expected in message and "e.g. COPYBOT_ORCHESTRATOR_MODEL=llama3.2" in message
+    if isinstance(listed, Status):
+        assert f"{server.base_url}/models answered 404" in message
+
+
+async def test_openai_without_models_and_no_server_says_both() -> None:
+    async with FakeOpenAI() as server:
+        base_url = server.base_url  # nothing listens there once it has stopped
+    async with App.open(_openai(base_url)) as app:
+        with pytest.raises(ConfigError) as caught:
+            await app.models()
+    message = str(caught.value)
+    assert "COPYBOT_ORCHESTRATOR_MODEL and COPYBOT_WORKER_MODEL are not both set" in message
+    assert f"GET {base_url}/models failed (connection refused" in message

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from bot.cli import main
 from tests.support.anthropic_api import FakeAnthropic
 from tests.support.serve import copybot_serve, serve_env
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_oauth import install
-from tests.support.slack_requests import Sender
+from tests.support.slack_requests import SIGNING_SECRET, Sender, free_port
 
 
 async def test_copybot_serve_answers_health_and_copy_then_stops_cleanly_on_sigterm(
@@ -46,3 +48,38 @@ async def test_copybot_serve_in_oauth_mode_installs_workspaces_and_serves_each_w
     assert "workspaces install copybot at http://0.0.0.0:" in logged and "/slack/install" in logged
     for secret in (slack.client_secret, *slack.grants):
         assert secret not in logged
+
+
+@pytest.mark.parametrize(("args", "extra"), [(("--host", "127.0.0.2"), {}), ((), {"HOST": "127.0.0.2"})])
+async def test_serve_listens_on_the_host_given(
+    args: tuple[str, ...], extra: dict[str, str], slack: FakeSlack, llm: FakeAnthropic, tmp_path: Path
+) -> None:
+    env = serve_env(slack, llm.url, f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", **extra)
+    async with copybot_serve(env, *args, log=tmp_path / "serve.log", host="127.0.0.2") as served:
+        port = served.url.rsplit(":", 1)[1]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{served.url}/healthz") as response:
+                assert response.status == 200
+            with pytest.raises(aiohttp.ClientConnectorError):  # only that address: not every interface
+                await session.get(f"http://127.0.0.1:{port}/healthz")
+    assert f"copybot listens on http://127.0.0.2:{port}/slack/events" in served.logged()
+
+
+def test_an_unreachable_slack_api_is_named_by_its_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    api_url = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "COPYBOT_LLM": "anthropic",
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert f"Slack's Web API at {api_url} could not be reached" in err
+    assert "check" in err.lower() and "SLACK_API_URL" in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -69,9 +70,15 @@ def test_history_search_limit_and_next_page(seeded: list[int], capsys: pytest.Ca
     code, out, _ = run_cli(capsys, "history", "--search", "SHOE")
     assert code == 0 and "trail running shoe" in out and "bottle" not in out and "toothbrush" not in out
     _, out, _ = run_cli(capsys, "history", "--limit", "1")
-    assert "bamboo toothbrush" in out and f"More: copybot history --before {seeded[2]}" in out
+    assert "bamboo toothbrush" in out and f"More: copybot history --limit 1 --before {seeded[2]}" in out
     _, out, _ = run_cli(capsys, "history", "--limit", "1", "--before", str(seeded[2]))
     assert "trail running shoe" in out and "toothbrush" not in out
+    _, out, _ = run_cli(capsys, "history", "--search", "steel bottle", "--limit", "1")
+    assert "More" not in out  # one match: no next page
+    _, out, _ = run_cli(capsys, "history", "--search", "o", "--limit", "2")
+    assert out.splitlines()[-1] == f"More: copybot history --search o --limit 2 --before {seeded[1]}"
+    _, out, _ = run_cli(capsys, "history", "--search", "t s", "--limit", "1")
+    assert out.splitlines()[-1] == f"More: copybot history --search 't s' --limit 1 --before {seeded[2]}"
     _, out, _ = run_cli(capsys, "history", "--search", "kayak")
     assert out.strip() == "No runs match 'kayak'."
     code, out, err = run_cli(capsys, "history", "--limit", "0")
@@ -136,6 +143,7 @@ def test_db_upgrade_and_current(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    DatabaseConfig.parse(sqlite_url).path.touch()  # type: ignore[union-attr]  # an empty SQLite database
     code, out, _ = run_cli(capsys, "db", "current")
     assert code == 0 and "schema empty" in out and "run `copybot db upgrade`" in out
     code, out, _ = run_cli(capsys, "db", "upgrade")
@@ -178,3 +186,31 @@ def test_a_malformed_database_url_is_a_clear_error_that_never_shows_the_password
     err = capsys.readouterr().err
     assert "DATABASE_URL is not a valid database URL" in err
     assert "s3cret" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("history",), ("history", "--json"), ("history", "show", "1"), ("stats",), ("voice", "show"), ("db", "current")],
+)
+def test_commands_that_only_read_create_no_database(
+    argv: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # the default: copybot.db in the working directory
+    code, out, err = run_cli(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert f"There is no database at {tmp_path / 'copybot.db'}: nothing has been stored there yet." in err
+    assert "`copybot run`, `copybot serve` and `copybot db upgrade` create it" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [("db", "upgrade"), ("voice", "set", "Warm and plain.")])
+def test_commands_that_write_create_the_database(
+    argv: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert run_cli(capsys, *argv)[0] == 0
+    assert (tmp_path / "copybot.db").is_file()
+    code, out, _ = run_cli(capsys, "history")
+    assert code == 0 and out.startswith("No runs yet.")

@@ -165,6 +165,7 @@ async def test_a_schema_from_a_newer_copybot_is_refused_untouched(database_url: 
     with pytest.raises(SchemaTooNew, match="9999_from_the_future") as raised:
         await open_repository(DatabaseConfig.parse(database_url))
     assert "Upgrade copybot" in str(raised.value)
+    assert "git pull && pip install -e" in str(raised.value)  # the README installs from a checkout, not PyPI
     with pytest.raises(SchemaTooNew):
         await migrate.downgrade(DatabaseConfig.parse(database_url), "base")
     assert await _sync(database_url, _tables) == TABLES

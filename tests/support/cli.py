@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,11 @@ class Done:
     err: str
 
 
-async def copybot(fake: FakeAnthropic, tmp_path: Path, *argv: str, timeout_s: float = 60) -> Done:
-    """Run `copybot *argv` in `tmp_path` (its database: tmp_path/copybot.db) and wait for it to exit."""
+async def copybot(
+    fake: FakeAnthropic, tmp_path: Path, *argv: str, timeout_s: float = 60, env: Mapping[str, str] | None = None
+) -> Done:
+    """Run `copybot *argv` in `tmp_path` (its database: tmp_path/copybot.db) and wait for it to exit; `env` adds
+    to (or overrides) its environment."""
     env = {
         **os.environ,
         "ANTHROPIC_API_KEY": "test-key",
@@ -29,6 +33,7 @@ async def copybot(fake: FakeAnthropic, tmp_path: Path, *argv: str, timeout_s: fl
         "COPYBOT_WORKER_MODEL": WORKER,
         "COPYBOT_LLM_MAX_RETRIES": "1",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}",
+        **(env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *argv, env=env, cwd=tmp_path,

@@ -1,6 +1,6 @@
 """A fake OpenAI-compatible chat-completions server (aiohttp on 127.0.0.1, port 0).
 
-Script what each request gets with `fake.script(...)` (one step per request, in
+`GET /v1/models` lists `fake.models`. Script what each request gets with `fake.script(...)` (one step per request, in
 order); once the script is used up every request gets `default`. Every request
 is recorded (headers, body, time) so tests can check what the client sent.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,8 +61,10 @@ class Request:
 class FakeOpenAI:
     """`async with FakeOpenAI() as fake:` then point the client at `fake.base_url`."""
 
-    def __init__(self, default: Step | None = None) -> None:
+    def __init__(self, default: Step | None = None, models: Sequence[str] | Status = ()) -> None:
         self.default: Step = default or Reply()
+        self.models = models  # what GET /v1/models lists (a Status: that error answer)
+        self.model_lists = 0  # how many times it was asked
         self.requests: list[Request] = []
         self._steps: list[Step] = []
         self._runner: web.AppRunner | None = None
@@ -73,6 +76,7 @@ class FakeOpenAI:
     async def __aenter__(self) -> FakeOpenAI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -84,6 +88,14 @@ class FakeOpenAI:
     async def __aexit__(self, *exc: object) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _models(self, _: web.Request) -> web.Response:
+        self.model_lists += 1
+        if isinstance(self.models, Status):
+            error = {"error": {"message": self.models.message, "type": "scripted", "code": self.models.status}}
+            return web.json_response(error, status=self.models.status)
+        listed = [{"id": model, "object": "model", "created": 0, "owned_by": "fake"} for model in self.models]
+        return web.json_response({"object": "list", "data": listed})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()

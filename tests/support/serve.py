@@ -64,16 +64,30 @@ class Served:
 
 @asynccontextmanager
 async def copybot_serve(
-    env: dict[str, str], *, log: Path, within: float = 30, python_args: Sequence[str] = ()
+    env: dict[str, str],
+    *args: str,
+    log: Path,
+    within: float = 30,
+    host: str = "127.0.0.1",
+    python_args: Sequence[str] = (),
 ) -> AsyncIterator[Served]:
-    """Start `copybot serve` (HTTP mode on a free port; its stderr into `log`), yield it once /healthz answers.
-    `python_args` go to the interpreter before `-m bot` (e.g. `-m cProfile -o FILE`)."""
+    """Start `copybot serve *args` (HTTP mode on a free port; its stderr into `log`), yield it once /healthz answers
+    at `host` (where it listens: HOST or --host, else every interface). `python_args` go to the interpreter before
+    `-m bot` (e.g. `-m cProfile -o FILE`)."""
     port = free_port()
     with log.open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *python_args, "-m", "bot", "serve", env={**env, "PORT": str(port)}, cwd=ROOT, stderr=stderr
+            sys.executable,
+            *python_args,
+            "-m",
+            "bot",
+            "serve",
+            *args,
+            env={**env, "PORT": str(port)},
+            cwd=ROOT,
+            stderr=stderr,
         )
-    served = Served(f"http://127.0.0.1:{port}", process, log)
+    served = Served(f"http://{host}:{port}", process, log)
     try:
         await _healthy(served, within)
         yield served

@@ -148,4 +148,4 @@ async def test_a_missing_api_key_is_a_config_error_naming_the_variable() -> None
     assert "ANTHROPIC_API_KEY" in caught.value.message and "ANTHROPIC_API_KEY" in caught.value.hint
     async with App.open(Settings.from_env({"COPYBOT_LLM": "anthropic"})) as app:
         with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
-            app.llm()
+            await app.llm()

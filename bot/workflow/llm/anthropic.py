@@ -15,6 +15,7 @@ import anthropic
 from bot.errors import ConfigError, LLMError
 from bot.workflow.llm import prices
 from bot.workflow.llm.base import Capabilities, Completion, Price, Prompt, TextSink
+from bot.workflow.llm.connect import unreachable
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
 
@@ -73,6 +74,12 @@ class AnthropicLLM:
         except anthropic.APITimeoutError as exc:
             raise LLMError("The Anthropic API did not answer in time.", retryable=True) from exc
         except anthropic.APIConnectionError as exc:
+            if (why := unreachable(exc)) is not None:
+                raise LLMError(
+                    f"Could not connect to the Anthropic API at {self._client.base_url} ({why}).",
+                    hint="That is a setting, not a passing outage: check ANTHROPIC_BASE_URL (unset, it is "
+                    "Anthropic's API) and this machine's network.",
+                ) from exc
             raise LLMError(f"Could not reach the Anthropic API ({exc}).", retryable=True) from exc
         except (anthropic.APIResponseValidationError, json.JSONDecodeError) as exc:
             raise LLMError(f"The Anthropic API sent a reply that could not be read ({exc}).", retryable=True) from exc

@@ -29,6 +29,12 @@ def _openai(config: ProviderConfig) -> LLM:
     return OpenAICompatibleLLM.from_config(config)
 
 
+async def _openai_models(config: ProviderConfig) -> list[str]:
+    from bot.workflow.llm.openai_models import served_models
+
+    return await served_models(config)
+
+
 def _local(config: ProviderConfig) -> LLM:
     from bot.workflow.llm.local import LocalLLM
 
@@ -61,4 +67,5 @@ OPENAI = ProviderSpec(
     name="openai",
     description="an OpenAI-compatible chat-completions server at OPENAI_BASE_URL",
     create=_openai,
+    list_models=_openai_models,  # no default models: the server's own, when it serves exactly one
 )

@@ -21,6 +21,7 @@ import aiohttp
 
 from bot.errors import ConfigError, LLMError
 from bot.workflow.llm.base import Capabilities, Completion, Price, Prompt, TextSink
+from bot.workflow.llm.connect import unreachable
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
 
@@ -62,8 +63,9 @@ class OpenAICompatibleLLM:
                 hint="Set OPENAI_BASE_URL to your server's OpenAI-compatible API, "
                 "e.g. http://localhost:11434/v1 for Ollama.",
             )
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/chat/completions"
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._max_retries = max_retries
         self._backoff_s = backoff_s
         self._timeout = aiohttp.ClientTimeout(total=None, connect=_CONNECT_TIMEOUT_S, sock_read=timeout_s)
@@ -114,7 +116,7 @@ class OpenAICompatibleLLM:
 
     async def _attempt(self, body: dict[str, Any], on_text: TextSink | None, streamed: list[bool]) -> Completion:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self.headers)
         try:
             async with self._session.post(self.url, json=body) as response:
                 if response.status != 200:
@@ -129,6 +131,13 @@ class OpenAICompatibleLLM:
 
                 return await _read_stream(response, sink, self.url, request_id)
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+            if (why := unreachable(exc)) is not None:  # retried here (a server restarting), then a setting to fix
+                raise _Retry(
+                    LLMError(
+                        f"Could not connect to the model server at {self.url} ({why}).",
+                        hint="That is a setting, not a passing outage: check OPENAI_BASE_URL and that the server runs.",
+                    )
+                ) from exc
             reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
             raise _Retry(
                 LLMError(f"Could not reach the model server at {self.url} ({reason}).", retryable=True)

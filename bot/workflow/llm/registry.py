@@ -14,7 +14,7 @@ module must import quickly: import the provider's SDK inside `create`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
@@ -51,6 +51,9 @@ class ProviderSpec:
     default_models: tuple[str, str] | None = None
     """(orchestrator, worker) models when COPYBOT_ORCHESTRATOR_MODEL / COPYBOT_WORKER_MODEL are unset; None: they
     must be set (a server whose models copybot cannot guess)."""
+    list_models: Callable[[ProviderConfig], Awaitable[Sequence[str]]] | None = None
+    """The models the server serves (LLMError when it cannot say), asked when there are no `default_models` and the
+    models are not both set: a server that lists exactly one gets it for both roles."""
     unavailable: str = ""
     """Why `auto` could not use it (e.g. "ANTHROPIC_API_KEY is not set"), for the error when none is available."""
     hint: str = ""
