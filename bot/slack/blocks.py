@@ -184,8 +184,9 @@ def failure_message(subtask: Subtask, error: str) -> SlackMessage:
 
 
 def error_text(error: str) -> str:
-    """An ephemeral error for the requester (orchestrator failure, storage failure)."""
-    return f":x: copybot could not write this copy: {escape(shorten(error, 1_000))} Try `/copy` again in a minute."
+    """An ephemeral error for the requester (orchestrator failure, storage failure); `error` says what to do next
+    (wait a minute for a passing outage, or which setting the admin must fix)."""
+    return f":x: copybot could not write this copy: {escape(shorten(error, 1_000))}"
 
 
 NOT_IN_CHANNEL_INTRO = ":lock: Only you can see this. I could not post in the channel, so here is your copy:"

@@ -104,7 +104,9 @@ def progress_line(state: ParentState) -> str:
         over = f", {state.over_limit} still over the format's limits" if state.over_limit else ""
         return f":warning: Partly done: {ready} ready{over}, {state.failed} failed.{extra}"
     if state.status is RunStatus.FAILED:
-        return f":x: Failed: {escape(state.error or 'no variation could be written.')} Try `/copy` again in a minute."
+        if state.error:  # the error says what to do next
+            return f":x: Failed: {escape(state.error)}"
+        return ":x: Failed: no variation could be written. Try `/copy` again in a minute."
     if state.status is RunStatus.INTERRUPTED:
         return (
             f":x: Interrupted: the bot restarted before this run finished ({state.ready} of {total} ready). "

@@ -156,12 +156,14 @@ async def test_a_failed_variation_shows_in_the_thread(bot: Bot) -> None:
     assert run.status == "partial"
 
 
-async def test_an_orchestrator_failure_is_a_clear_error_to_the_requester(bot: Bot) -> None:
-    bot.llm.on(ORCHESTRATOR, Reply(status=400))
+@pytest.mark.parametrize(("status", "advice"), [(400, 0), (529, 1)])
+async def test_an_orchestrator_failure_is_a_clear_error_to_the_requester(bot: Bot, status: int, advice: int) -> None:
+    bot.llm.on(ORCHESTRATOR, Reply(status=status))
     await bot.send.command("Eco water bottle", response="oops")
     await bot.tasks.join()
     (message,) = bot.slack.responses["oops"]
     assert "could not write this copy" in message["text"] and "orchestrator" in message["text"]
+    assert message["text"].count("again in a minute") == advice  # only a passing outage is worth waiting for
     assert bot.slack.calls_to("chat.postMessage") == []
     (run,) = (await bot.repository.recent_runs("T1")).runs
     assert run.status == "failed"
