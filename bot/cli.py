@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -52,17 +51,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from bot import logs
     from bot.config import Settings
     from bot.errors import CopybotError
     from bot.terminal import one_line
 
     try:
         settings = Settings.from_env(os.environ)
+        logs.configure(settings.log_format, settings.env, verbose=args.verbose)
         command = importlib.import_module(f"bot.commands.{args.command}")
         code: int = command.main(args, settings)
     except CopybotError as exc:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, exists, func, insert, select
 from bot.workflow.records import Usage, Winner
 from bot.workflow.voice import Taste, Voice
 from storage.db import Database
-from storage.tables import FavouriteRow, Run, TasteSnapshot, VariationRow, VoiceVersionRow, utcnow
+from storage.tables import CallRow, FavouriteRow, Run, TasteSnapshot, VariationRow, VoiceVersionRow, utcnow
 
 
 def _voice(row: VoiceVersionRow) -> Voice:
@@ -120,6 +120,25 @@ class TeamStore:
             written = int(await session.scalar(variations) or 0)
         known = None if unpriced else float(cost or 0.0)
         return Usage(int(count), written, int(tokens_in), int(tokens_out), known)
+
+    async def tokens_used(self, team_id: str, since: datetime) -> int:
+        """Input + output tokens of the workspace's model calls made since `since` (new versions of older runs
+        included: they are counted when they are written)."""
+        statement = (
+            select(func.coalesce(func.sum(CallRow.input_tokens + CallRow.output_tokens), 0))
+            .join(Run, Run.id == CallRow.run_id)
+            .where(CallRow.created_at >= since, Run.team_id == team_id)
+        )
+        async with self._db.read() as session:
+            return int(await session.scalar(statement) or 0)
+
+    async def runs_started(self, team_id: str, user_id: str, since: datetime) -> int:
+        """How many runs the person started in the workspace since `since`."""
+        statement = select(func.count(Run.id)).where(
+            Run.team_id == team_id, Run.user_id == user_id, Run.created_at >= since
+        )
+        async with self._db.read() as session:
+            return int(await session.scalar(statement) or 0)
 
     async def record_taste(self, run_id: int, taste: Taste) -> None:
         """Store what the run was shown of its team's taste."""

@@ -79,7 +79,11 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
             ("anthropic", "llama_cpp", "sqlalchemy"),
         ),
         # the application services: the core and storage (the only callers of storage)
-        ("bot/services", ("bot.services", "bot.workflow", "bot.errors", "storage"), ("slack_sdk", "slack_bolt")),
+        (
+            "bot/services",
+            ("bot.services", "bot.workflow", "bot.errors", "bot.logs", "storage"),
+            ("slack_sdk", "slack_bolt"),
+        ),
         # the commands and the console: the composition root, the services and the core's types
         (
             "bot/commands",

@@ -34,5 +34,5 @@ async def _serve(settings: Settings, *, use_socket: bool) -> None:
     from bot.slack.server import serve
 
     check_tokens(settings, socket_mode=use_socket)  # before any model or database is opened
-    async with App.open(settings) as app:
+    async with App.open(settings, metrics=True) as app:
         await serve(settings, await app.services(), use_socket=use_socket)

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 
 STYLE_RUNS = 200  # the winners of this many recent runs make the ranking
 BAR_WIDTH = 20
+UNKNOWN_COST = "unknown: a model's price (COPYBOT_PRICES sets it) or a call's token count is not known"
+
+
+def cost_text(cost_usd: float | None) -> str:
+    """A cost as every view shows it: dollars to the hundredth of a cent, or why it is unknown."""
+    return UNKNOWN_COST if cost_usd is None else f"${cost_usd:,.4f}"
 
 
 def bar(value: int, top: int) -> str:

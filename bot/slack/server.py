@@ -1,4 +1,5 @@
-"""Serving the Bolt app: HTTP (aiohttp, POST /slack/events + GET /healthz) or Socket Mode.
+"""Serving the Bolt app: HTTP (aiohttp, POST /slack/events + GET /healthz + GET /metrics) or Socket Mode (then
+GET /metrics on COPYBOT_METRICS_PORT when it is set).
 
 `serve(settings, services, use_socket=...)` runs the Slack side of `copybot
 serve` over the services bot/app.py built: it builds one aiohttp session and
@@ -29,6 +30,7 @@ from bot import __version__
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.services import Services
+from bot.services.metrics import Metrics
 from bot.slack.app import SETUP_HINT, build_app, make_client
 from bot.slack.gate import MAX_BODY_BYTES, Gate, Refused
 from bot.slack.healing import Healer
@@ -37,15 +39,16 @@ from bot.slack.tasks import BackgroundTasks, Drained
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 """The health report: a JSON object whose "ok" says whether every part copybot needs works."""
 
 
-def web_app(app: AsyncApp, gate: Gate, health_check: HealthCheck) -> web.Application:
+def web_app(app: AsyncApp, gate: Gate, health_check: HealthCheck, metrics: Metrics | None = None) -> web.Application:
     """The aiohttp application: Bolt on POST /slack/events (behind the gate), a JSON health check on GET /healthz
-    (503 when a part is down)."""
+    (503 when a part is down), and the Prometheus metrics on GET /metrics when there are any."""
 
     async def events(request: web.Request) -> web.Response:
         try:
@@ -64,6 +67,24 @@ def web_app(app: AsyncApp, gate: Gate, health_check: HealthCheck) -> web.Applica
     application = web.Application(client_max_size=MAX_BODY_BYTES)
     application.router.add_post(EVENTS_PATH, events)
     application.router.add_get(HEALTH_PATH, health)
+    if metrics is not None:
+        add_metrics(application, metrics)
+    return application
+
+
+def add_metrics(application: web.Application, metrics: Metrics) -> None:
+    """GET /metrics: the Prometheus text format."""
+
+    async def scrape(_: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
+
+    application.router.add_get(METRICS_PATH, scrape)
+
+
+def metrics_app(metrics: Metrics) -> web.Application:
+    """Socket Mode's web application on COPYBOT_METRICS_PORT: GET /metrics alone."""
+    application = web.Application()
+    add_metrics(application, metrics)
     return application
 
 
@@ -75,7 +96,8 @@ def http_app(settings: Settings, app: AsyncApp, services: Services, tasks: Backg
         ok = all(state == "ok" for state in parts.values())
         return {"ok": ok, "version": __version__, "mode": "http", "running_runs": len(tasks), **parts}
 
-    return web_app(app, Gate(settings.slack_signing_secret, body_timeout_s=settings.http_timeout_s), health_check)
+    gate = Gate(settings.slack_signing_secret, body_timeout_s=settings.http_timeout_s)
+    return web_app(app, gate, health_check, services.metrics)
 
 
 @contextlib.asynccontextmanager
@@ -112,7 +134,7 @@ async def serve(settings: Settings, services: Services, *, use_socket: bool) -> 
     """Run the bot until SIGTERM or SIGINT."""
     async with contextlib.AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        client = make_client(settings, session)
+        client = make_client(settings, session, services.metrics)
         await _auth_test(client)
         healer = Healer(client, services.runs)  # what a stopped copybot left: now, then every few minutes
         await stack.enter_async_context(services.runs.recovering(then=healer.heal_all))
@@ -122,17 +144,26 @@ async def serve(settings: Settings, services: Services, *, use_socket: bool) -> 
         if use_socket:
             await stack.enter_async_context(socket_mode(app, settings.slack_app_token))
             log.warning("copybot is connected to Slack over Socket Mode")
+            if services.metrics is not None and settings.metrics_port is not None:
+                url = await _listen(stack, metrics_app(services.metrics), settings.metrics_port, "COPYBOT_METRICS_PORT")
+                log.warning("copybot serves its metrics on %s%s", url, METRICS_PATH)
         else:
-            try:
-                application = http_app(settings, app, services, tasks)
-                server = http_server(application, "0.0.0.0", settings.port, idle_s=settings.http_timeout_s)
-                url = await stack.enter_async_context(server)
-            except OSError as exc:
-                raise ConfigError(f"Cannot listen on port {settings.port}: {exc.strerror}.", hint="Set PORT.") from None
+            application = http_app(settings, app, services, tasks)
+            url = await _listen(stack, application, settings.port, "PORT", idle_s=settings.http_timeout_s)
             log.warning("copybot listens on %s%s", url, EVENTS_PATH)
         await stop.wait()
         log.warning("stopping: letting %d task(s) finish, for up to %g s", len(tasks), settings.shutdown_grace_s)
         _report(await tasks.drain(settings.shutdown_grace_s))
+
+
+async def _listen(
+    stack: contextlib.AsyncExitStack, application: web.Application, port: int, variable: str, idle_s: float = 10.0
+) -> str:
+    """Serve `application` on 0.0.0.0:`port` until `stack` closes; its URL."""
+    try:
+        return await stack.enter_async_context(http_server(application, "0.0.0.0", port, idle_s=idle_s))
+    except OSError as exc:
+        raise ConfigError(f"Cannot listen on port {port}: {exc.strerror}.", hint=f"Set {variable}.") from None
 
 
 def _report(drained: Drained) -> None:

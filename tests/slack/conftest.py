@@ -99,10 +99,12 @@ async def bot(
 ) -> AsyncIterator[Bot]:
     settings = make_settings(slack, llm.url, bot_database_url, bot_env)
     tasks = BackgroundTasks()
-    async with App.open(settings) as composed, aiohttp.ClientSession() as session:
+    async with App.open(settings, metrics=True) as composed, aiohttp.ClientSession() as session:
         services = await composed.services()
         async with aiohttp.ClientSession() as slack_session:
-            app = build_app(settings, services, client=make_client(settings, slack_session), tasks=tasks)
+            app = build_app(
+                settings, services, client=make_client(settings, slack_session, services.metrics), tasks=tasks
+            )
             application = http_app(settings, app, services, tasks)
             async with http_server(application, "127.0.0.1", 0, idle_s=settings.http_timeout_s) as url:
                 repository = await composed.repository()
