@@ -102,8 +102,8 @@ class TeamStore:
         return list(found.values())
 
     async def usage(self, team_id: str | None, since: datetime) -> Usage:
-        """Runs started since `since` (team None: every workspace), their variations and tokens, and their cost
-        (None when a model's price is unknown)."""
+        """Runs started since `since` (team None: every workspace), their variations and tokens, the cost of those
+        whose cost is known (None when no run's is) and how many runs' cost is unknown."""
         runs = select(
             func.count(Run.id),
             func.coalesce(func.sum(Run.input_tokens), 0),
@@ -118,8 +118,8 @@ class TeamStore:
         async with self._db.read() as session:
             count, tokens_in, tokens_out, cost, unpriced = (await session.execute(runs)).one()
             written = int(await session.scalar(variations) or 0)
-        known = None if unpriced else float(cost or 0.0)
-        return Usage(int(count), written, int(tokens_in), int(tokens_out), known)
+        known = float(cost) if cost is not None else (None if unpriced else 0.0)  # SUM skips the unknowns
+        return Usage(int(count), written, int(tokens_in), int(tokens_out), known, int(unpriced))
 
     async def tokens_used(self, team_id: str, since: datetime) -> int:
         """Input + output tokens of the workspace's model calls made since `since` (new versions of older runs
