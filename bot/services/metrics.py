@@ -23,7 +23,7 @@ from bot.workflow import (
     VariationFailed,
     VariationStarted,
 )
-from bot.workflow.types import LLMCall
+from bot.workflow.types import LLMCall, VariationStatus
 
 QUICK = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)  # Slack wants an ack within 3 s
 MODEL = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
@@ -134,7 +134,7 @@ class RunMetrics:
                     run.written = True
                     m.first_variation_seconds.observe(now - run.started)
             case VariationFailed(subtask=subtask):
-                m.variations.labels("failed").inc()
+                m.variations.labels(VariationStatus.FAILED.value).inc()
                 self._finished_writing(run_id, subtask.position, now)
             case RunFinished(status=status):
                 m.runs.labels(status.value).inc()
