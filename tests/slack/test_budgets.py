@@ -13,10 +13,19 @@ from bot.services.limits import day_start, next_month
 from bot.slack.blocks import ANOTHER_ACTION
 from tests.slack.conftest import Bot
 from tests.slack.test_refine import Thread, reply
+from tests.storage.backends import database_url_fixture
 from tests.support.metrics import scrape
 from tests.support.slack_requests import click
 
+__all__ = ["database_url_fixture"]
+
 BUDGET = 250  # the first run's plan alone (on the fake) uses more than this
+
+
+@pytest.fixture
+def bot_database_url(database_url: str) -> str:
+    """SQLite and PostgreSQL: the budgets are queries of their own."""
+    return database_url
 
 
 async def tokens_of_runs(bot: Bot) -> int:

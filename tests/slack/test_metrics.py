@@ -4,6 +4,7 @@ the stored calls), not just the names; a registry per App; Socket Mode serves it
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import aiohttp
@@ -73,6 +74,18 @@ async def test_failures_and_slack_errors_are_counted_by_outcome(bot: Bot) -> Non
     assert samples.value("copybot_slack_api_calls_total", method="chat.postMessage", outcome="not_in_channel") == 1
 
 
+async def test_server_errors_and_dropped_connections_are_counted_then_their_retries(bot: Bot) -> None:
+    bot.slack.fail("chat.postMessage", times=1, status=503)
+    bot.slack.drop("chat.postMessage", times=1)
+    await bot.send.command("Eco water bottle variations: 2")
+    await bot.tasks.join()
+    samples = await scrape(bot.url)
+    calls = {"method": "chat.postMessage"}
+    assert samples.value("copybot_slack_api_calls_total", **calls, outcome="server_error") == 1
+    assert samples.value("copybot_slack_api_calls_total", **calls, outcome="connection_error") == 1
+    assert samples.value("copybot_slack_api_calls_total", **calls, outcome="ok") == 3  # the parent and 2 replies
+
+
 async def test_a_new_version_counts_its_call_and_variation(bot: Bot, thread: Thread) -> None:
     _, parent_ts, _ = thread
     await bot.send.event(reply("2 shorter", parent_ts), event_id="E1")
@@ -111,8 +124,10 @@ async def test_each_app_has_a_registry_of_its_own(tmp_path: Path) -> None:
         assert plain.metrics is None  # the CLI's commands build none
 
 
-async def test_copybot_serve_answers_metrics_in_http_mode(slack: FakeSlack, llm: FakeAnthropic, tmp_path: Path) -> None:
-    env = serve_env(slack, llm.url, f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}")
+async def test_copybot_serve_answers_metrics_in_http_mode_and_logs_json(
+    slack: FakeSlack, llm: FakeAnthropic, tmp_path: Path
+) -> None:
+    env = serve_env(slack, llm.url, f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", COPYBOT_LOG_FORMAT="json")
     async with copybot_serve(env, log=tmp_path / "serve.log") as served, aiohttp.ClientSession() as session:
         await Sender(session, served.url, slack).command("Eco water bottle")
         await slack.wait_for(lambda: any("Done:" in m.text for m in slack.messages.values()), within=10)
@@ -121,6 +136,9 @@ async def test_copybot_serve_answers_metrics_in_http_mode(slack: FakeSlack, llm:
     assert samples.value("copybot_variations_total", status="done") == 3
     checks = len(slack.calls_to("auth.test"))  # copybot's at startup, and Bolt's
     assert checks >= 1 and samples.value("copybot_slack_api_calls_total", method="auth.test", outcome="ok") == checks
+    logged = [json.loads(line) for line in served.logged().splitlines()]  # every line is a JSON object
+    assert any(line["message"].startswith("copybot listens on") for line in logged)
+    assert slack.bot_token not in served.logged()
 
 
 async def test_socket_mode_serves_metrics_on_its_own_port(slack: FakeSlack, llm: FakeAnthropic, tmp_path: Path) -> None:
