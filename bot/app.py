@@ -4,6 +4,8 @@ application services, and closes them in reverse order.
     async with App.open(settings) as app:
         services = await app.services()      # provider, workflow, storage, services: built once, on demand
 
+`copybot serve` opens it with `metrics=True`: the services then feed a Prometheus registry of this App's own.
+
 Everything is built at the first request for it, so `copybot history` never loads a model SDK and `copybot run`
 never loads Slack. Tests and benchmarks pass their own provider registry (`providers=`) instead of patching.
 """
@@ -20,6 +22,8 @@ from bot.errors import ConfigError, LLMError
 from bot.services import (
     CopyService,
     HistoryService,
+    Limits,
+    LimitService,
     RefinementService,
     RunContext,
     Services,
@@ -31,9 +35,11 @@ from bot.services import (
 from bot.workflow import Workflow, WorkflowConfig
 from bot.workflow.formats import Format, load_formats
 from bot.workflow.llm.base import LLM
+from bot.workflow.llm.prices import Priced
 from bot.workflow.llm.registry import ProviderConfig, ProviderSpec, choose
 
 if TYPE_CHECKING:
+    from bot.services.metrics import Metrics
     from bot.slack.install import Installations
     from storage import DatabaseConfig, Repository
 
@@ -90,13 +96,27 @@ def workflow_config(settings: Settings, models: tuple[str, str]) -> WorkflowConf
     )
 
 
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        allowed_channels=settings.allowed_channels,
+        allowed_users=settings.allowed_users,
+        monthly_tokens=settings.monthly_token_budget,
+        daily_runs=settings.user_daily_runs,
+    )
+
+
 class App:
     """One command's object graph. Use `App.open(settings)`; parts are built when first asked for."""
 
     def __init__(
-        self, settings: Settings, stack: AsyncExitStack, providers: Mapping[str, ProviderSpec] | None = None
+        self,
+        settings: Settings,
+        stack: AsyncExitStack,
+        providers: Mapping[str, ProviderSpec] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self._stack = stack
         self._providers = providers
         self._spec: ProviderSpec | None = None
@@ -111,10 +131,16 @@ class App:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, settings: Settings, *, providers: Mapping[str, ProviderSpec] | None = None
+        cls, settings: Settings, *, providers: Mapping[str, ProviderSpec] | None = None, metrics: bool = False
     ) -> AsyncIterator[App]:
+        """`metrics`: build a Prometheus registry that the services feed (`copybot serve`)."""
+        registry = None
+        if metrics:
+            from bot.services.metrics import Metrics
+
+            registry = Metrics()
         async with AsyncExitStack() as stack:
-            yield cls(settings, stack, providers)
+            yield cls(settings, stack, providers, registry)
 
     @property
     def spec(self) -> ProviderSpec:
@@ -153,6 +179,8 @@ class App:
             llm = spec.create(provider_config(self.settings))
             log.debug("provider %s: orchestrator %s, workers %s", spec.name, *models)
             self._stack.push_async_callback(llm.aclose)
+            if self.settings.prices:
+                llm = Priced(llm, self.settings.prices)
             self._llm = llm
             self._workflow = Workflow(llm, workflow_config(self.settings, models))
         return self._llm
@@ -226,15 +254,27 @@ class App:
             repository = await self.repository()
             voices = VoiceService(repository, editors=self.settings.voice_editors)
             context = RunContext(repository, voices, taste=self.settings.team_taste)
+            observer = None
+            if self.metrics is not None:
+                from bot.services.metrics import RunMetrics
+
+                observer = RunMetrics(self.metrics)
+            max_versions = self.settings.max_refinements
             self._services = Services(
-                runs=CopyService(workflow, repository, context),
+                runs=CopyService(workflow, repository, context, observer),
                 votes=VoteService(repository),
                 history=HistoryService(repository),
-                refinements=RefinementService(workflow, repository, max_versions=self.settings.max_refinements),
+                refinements=RefinementService(workflow, repository, max_versions=max_versions, observer=observer),
                 formats=formats,
                 voices=voices,
                 stats=StatsService(repository),
                 workspaces=WorkspaceService(repository, purge=self.settings.purge_on_uninstall),
+                limits=LimitService(
+                    repository,
+                    limits(self.settings),
+                    on_refusal=self.metrics.refused if self.metrics is not None else None,
+                ),
+                metrics=self.metrics,
             )
         return self._services
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -27,7 +26,6 @@ COMMANDS = {
     "history": "List past runs, or show one in full.",
     "db": "Migrate the database (db upgrade) or show its schema revision (db current).",
 }
-OWN_LOGGERS = ("bot", "storage")
 
 
 def module_of(command: str) -> str:
@@ -58,18 +56,6 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(verbosity: int) -> None:
-    """No -v: warnings and errors. -v: copybot's own loggers (bot.*, storage.*) at DEBUG, libraries (aiosqlite,
-    slack_bolt...) at INFO. -vv: everything at DEBUG."""
-    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
-    logging.basicConfig(
-        level=levels[min(verbosity, 2)], format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    if verbosity == 1:
-        for own in OWN_LOGGERS:
-            logging.getLogger(own).setLevel(logging.DEBUG)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
@@ -77,13 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    configure_logging(args.verbose)
+    from bot import logs
     from bot.config import Settings
     from bot.errors import CopybotError
     from bot.terminal import one_line
 
     try:
         settings = Settings.from_env(os.environ)
+        logs.configure(settings.log_format, settings.env, verbosity=args.verbose)
         command = importlib.import_module(module_of(args.command))
         code: int = command.main(args, settings)
     except CopybotError as exc:

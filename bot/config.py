@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bot.errors import ConfigError
+from bot.workflow.llm.base import Price
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///copybot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HOST = "0.0.0.0"  # every interface: a platform's router reaches the process; HOST=127.0.0.1 behind a proxy
 DEFAULT_FAVOURITE_EMOJI = ("star", "+1", "heart", "white_check_mark")
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+_PRICE = re.compile(r"([^=\s,]+)\s*=\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*/\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_SLACK_ID = re.compile(r"[A-Z0-9]+")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,13 @@ class Settings:
     port: int = 3000
     http_timeout_s: float = 10.0
     shutdown_grace_s: float = 25.0
+    allowed_channels: frozenset[str] = frozenset()  # empty: every channel
+    allowed_users: frozenset[str] = frozenset()  # empty: everyone
+    monthly_token_budget: int | None = None  # per workspace, input + output tokens per calendar month (UTC)
+    user_daily_runs: int | None = None  # per person, runs started per day (UTC)
+    prices: Mapping[str, Price] = field(default_factory=dict)  # model -> dollars per million tokens
+    metrics_port: int | None = None  # Socket Mode's /metrics listener
+    log_format: str = "text"
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -111,6 +122,13 @@ class Settings:
             port=_integer(env, "PORT", 3000, low=1, high=65535),
             http_timeout_s=_number(env, "COPYBOT_HTTP_TIMEOUT", 10.0),
             shutdown_grace_s=_number(env, "COPYBOT_SHUTDOWN_GRACE", 25.0),
+            allowed_channels=_ids(env, "COPYBOT_ALLOWED_CHANNELS"),
+            allowed_users=_ids(env, "COPYBOT_ALLOWED_USERS"),
+            monthly_token_budget=_limit(env, "COPYBOT_MONTHLY_TOKEN_BUDGET", high=10**15),
+            user_daily_runs=_limit(env, "COPYBOT_USER_DAILY_RUNS", high=1_000_000),
+            prices=MappingProxyType(parse_prices(text("COPYBOT_PRICES"))),
+            metrics_port=_limit(env, "COPYBOT_METRICS_PORT", high=65535),
+            log_format=_choice(env, "COPYBOT_LOG_FORMAT", LOG_FORMATS),
             env=MappingProxyType(dict(env)),
         )
 
@@ -122,6 +140,53 @@ def _check_client_credentials(client_id: str, client_secret: str) -> None:
         raise ConfigError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not.", hint=hint)
     if client_secret and not client_id:
         raise ConfigError("SLACK_CLIENT_SECRET is set but SLACK_CLIENT_ID is not.", hint=hint)
+
+
+def parse_prices(raw: str) -> dict[str, Price]:
+    """COPYBOT_PRICES, "model=in/out,model=in/out" in dollars per million input/output tokens."""
+    table: dict[str, Price] = {}
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        found = _PRICE.fullmatch(entry)
+        if found is None:
+            raise ConfigError(
+                f"COPYBOT_PRICES has an entry copybot cannot read: {entry[:80]!r}.",
+                hint="Write model=input/output in dollars per million tokens, entries separated by commas, "
+                "e.g. COPYBOT_PRICES=claude-sonnet-4-5=3/15,claude-haiku-4-5=1/5.",
+            )
+        model, per_input, per_output = found.groups()
+        if model in table:
+            raise ConfigError(f"COPYBOT_PRICES names {model} twice.", hint="Keep one price per model.")
+        table[model] = Price(float(per_input), float(per_output))
+    return table
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """Slack ids, comma-separated (C0123, U0456...); empty: no restriction."""
+    ids = [i.strip() for i in env.get(name, "").split(",") if i.strip()]
+    bad = [i for i in ids if not _SLACK_ID.fullmatch(i)]
+    if bad:
+        raise ConfigError(
+            f"{name} holds {bad[0][:40]!r}, which is not a Slack id.",
+            hint="List ids separated by commas, e.g. C0123ABC,C0456DEF (a channel's id is at the bottom of its "
+            "details; a person's in their profile's menu, Copy member ID).",
+        )
+    return frozenset(ids)
+
+
+def _limit(env: Mapping[str, str], name: str, *, high: int) -> int | None:
+    """A positive whole number, or None when unset."""
+    return _integer(env, name, 0, low=1, high=high) if env.get(name, "").strip() else None
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ConfigError(
+            f"{name}={raw[:40]!r} is not one of {', '.join(choices)}.", hint=f"Unset {name} or set it to one of them."
+        )
+    return raw
 
 
 def _with_slash(url: str) -> str:

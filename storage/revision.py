@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from storage.db import Database
 
-HEAD = "0008"
+HEAD = "0009"
 
 
 async def current(db: Database) -> str | None:

@@ -146,6 +146,7 @@ class Run(Base):
         CheckConstraint(one_of("status", RunStatus), name="status"),
         Index("ix_runs_team_channel", "team_id", "channel_id", "id"),
         Index("ix_runs_team_user", "team_id", "user_id", "id"),
+        Index("ix_runs_team_user_created", "team_id", "user_id", "created_at"),
         Index("ix_runs_team", "team_id", "id"),
         Index("ix_runs_status", "status"),
         Index("ix_runs_slack_thread", "slack_channel", "slack_thread_ts"),
@@ -220,7 +221,10 @@ class CallRow(Base):
     when the server sent no token counts (the zeros stored are not real)."""
 
     __tablename__ = "llm_calls"
-    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
+    __table_args__ = (
+        CheckConstraint(one_of("role", Role), name="role"),
+        Index("ix_llm_calls_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, delete, exists, func, insert, select
 from bot.workflow.records import Usage, Winner
 from bot.workflow.voice import Taste, Voice
 from storage.db import Database
-from storage.tables import FavouriteRow, Run, TasteSnapshot, VariationRow, VoiceVersionRow, utcnow
+from storage.tables import CallRow, FavouriteRow, Run, TasteSnapshot, VariationRow, VoiceVersionRow, utcnow
 
 
 def _voice(row: VoiceVersionRow) -> Voice:
@@ -102,8 +102,8 @@ class TeamStore:
         return list(found.values())
 
     async def usage(self, team_id: str | None, since: datetime) -> Usage:
-        """Runs started since `since` (team None: every workspace), their variations and tokens, and their cost
-        (None when a model's price is unknown)."""
+        """Runs started since `since` (team None: every workspace), their variations and tokens, the cost of those
+        whose cost is known (None when no run's is) and how many runs' cost is unknown."""
         runs = select(
             func.count(Run.id),
             func.coalesce(func.sum(Run.input_tokens), 0),
@@ -118,8 +118,27 @@ class TeamStore:
         async with self._db.read() as session:
             count, tokens_in, tokens_out, cost, unpriced = (await session.execute(runs)).one()
             written = int(await session.scalar(variations) or 0)
-        known = None if unpriced else float(cost or 0.0)
-        return Usage(int(count), written, int(tokens_in), int(tokens_out), known)
+        known = float(cost) if cost is not None else (None if unpriced else 0.0)  # SUM skips the unknowns
+        return Usage(int(count), written, int(tokens_in), int(tokens_out), known, int(unpriced))
+
+    async def tokens_used(self, team_id: str, since: datetime) -> int:
+        """Input + output tokens of the workspace's model calls made since `since` (new versions of older runs
+        included: they are counted when they are written)."""
+        statement = (
+            select(func.coalesce(func.sum(CallRow.input_tokens + CallRow.output_tokens), 0))
+            .join(Run, Run.id == CallRow.run_id)
+            .where(CallRow.created_at >= since, Run.team_id == team_id)
+        )
+        async with self._db.read() as session:
+            return int(await session.scalar(statement) or 0)
+
+    async def runs_started(self, team_id: str, user_id: str, since: datetime) -> int:
+        """How many runs the person started in the workspace since `since`."""
+        statement = select(func.count(Run.id)).where(
+            Run.team_id == team_id, Run.user_id == user_id, Run.created_at >= since
+        )
+        async with self._db.read() as session:
+            return int(await session.scalar(statement) or 0)
 
     async def record_taste(self, run_id: int, taste: Taste) -> None:
         """Store what the run was shown of its team's taste."""

@@ -4,6 +4,7 @@ import pytest
 
 from bot.config import DEFAULT_DATABASE_URL, Settings
 from bot.errors import ConfigError
+from bot.workflow.llm.base import Price
 
 
 def test_defaults_from_an_empty_environment() -> None:
@@ -75,3 +76,54 @@ def test_secrets_never_appear_in_repr() -> None:
     text = repr(settings) + str(settings)
     for secret in ("sk-ant-secret", "xoxb-secret", "sigsecret", "xapp-secret", "sk-openai-secret", "dbpassword"):
         assert secret not in text
+
+
+def test_the_operating_variables_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "COPYBOT_ALLOWED_CHANNELS": "C0123ABC, C0456DEF,",
+            "COPYBOT_ALLOWED_USERS": "U01",
+            "COPYBOT_MONTHLY_TOKEN_BUDGET": "1000000",
+            "COPYBOT_USER_DAILY_RUNS": "20",
+            "COPYBOT_PRICES": "claude-sonnet-5-5=3/15, claude-haiku-5-5 = 1/5,local-model=0/0",
+            "COPYBOT_METRICS_PORT": "9100",
+            "COPYBOT_LOG_FORMAT": "JSON",
+        }
+    )
+    assert settings.allowed_channels == {"C0123ABC", "C0456DEF"} and settings.allowed_users == {"U01"}
+    assert (settings.monthly_token_budget, settings.user_daily_runs) == (1_000_000, 20)
+    assert settings.prices == {
+        "claude-sonnet-5-5": Price(3.0, 15.0),
+        "claude-haiku-5-5": Price(1.0, 5.0),
+        "local-model": Price(0.0, 0.0),
+    }
+    assert (settings.metrics_port, settings.log_format) == (9100, "json")
+    default = Settings.from_env({})
+    assert (default.allowed_channels, default.allowed_users, default.prices) == (frozenset(), frozenset(), {})
+    assert (default.monthly_token_budget, default.user_daily_runs, default.metrics_port) == (None, None, None)
+    assert default.log_format == "text"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("COPYBOT_ALLOWED_CHANNELS", "C01,#general", "is not a Slack id"),
+        ("COPYBOT_ALLOWED_USERS", "@ann", "is not a Slack id"),
+        ("COPYBOT_MONTHLY_TOKEN_BUDGET", "0", "out of range"),
+        ("COPYBOT_MONTHLY_TOKEN_BUDGET", "1e6", "not a whole number"),
+        ("COPYBOT_MONTHLY_TOKEN_BUDGET", "1,000,000", "not a whole number"),
+        ("COPYBOT_USER_DAILY_RUNS", "-1", "out of range"),
+        ("COPYBOT_USER_DAILY_RUNS", "lots", "not a whole number"),
+        ("COPYBOT_PRICES", "claude-sonnet-5-5=3", "cannot read"),
+        ("COPYBOT_PRICES", "claude-sonnet-5-5=3/15/2", "cannot read"),
+        ("COPYBOT_PRICES", "claude-sonnet-5-5:3/15", "cannot read"),
+        ("COPYBOT_PRICES", "claude-sonnet-5-5=$3/$15", "cannot read"),
+        ("COPYBOT_PRICES", "a=1/2,a=1/2", "names a twice"),
+        ("COPYBOT_METRICS_PORT", "70000", "out of range"),
+        ("COPYBOT_LOG_FORMAT", "xml", "is not one of text, json"),
+    ],
+)
+def test_bad_operating_values_name_the_variable(name: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({name: value})
+    assert name in str(error.value) and says in str(error.value)

@@ -79,7 +79,11 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
             ("anthropic", "llama_cpp", "sqlalchemy"),
         ),
         # the application services: the core and storage (the only callers of storage)
-        ("bot/services", ("bot.services", "bot.workflow", "bot.errors", "storage"), ("slack_sdk", "slack_bolt")),
+        (
+            "bot/services",
+            ("bot.services", "bot.workflow", "bot.errors", "bot.logs", "storage"),
+            ("slack_sdk", "slack_bolt"),
+        ),
         # the commands and the console: the composition root, the services and the core's types
         (
             "bot/commands",
@@ -135,3 +139,10 @@ def test_importing_the_slack_adapter_loads_no_storage_and_no_provider() -> None:
     assert "slack_bolt" in modules
     leaked = sorted(m for m in modules if m.split(".")[0] in ("storage", "sqlalchemy", "anthropic", "llama_cpp"))
     assert leaked == []
+
+
+def test_only_serve_loads_the_metrics_library() -> None:
+    """prometheus_client costs ~50 ms of start-up: the terminal's commands never import it; `copybot serve` does."""
+    modules = loaded_after("import bot.app, bot.cli, bot.commands.run, bot.commands.history, bot.commands.stats")
+    assert "bot.app" in modules and "prometheus_client" not in modules
+    assert "prometheus_client" in loaded_after("import bot.slack.server")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Settings
 from bot.console import fields_text
 from bot.errors import RequestError
+from bot.services.stats import cost_text
 from bot.terminal import json_text, visible
 from bot.workflow.types import VariationStatus
 
@@ -149,9 +150,7 @@ def next_page_command(before: int, search: str, limit: int) -> str:
 
 
 def _tokens(detail: RunDetail) -> str:
-    cost = "unknown (a model's price or a call's usage is not known)"
-    if detail.estimated_cost_usd is not None:
-        cost = f"${detail.estimated_cost_usd:.4f}"
+    cost = cost_text(detail.estimated_cost_usd)
     unreported = sum(not c.usage_reported for c in detail.calls)
     at_least = f"at least (the server did not report the usage of {unreported} call(s)) " if unreported else ""
     return (

@@ -43,7 +43,7 @@ async def _serve(settings: Settings, *, use_socket: bool) -> None:
     from bot.slack.server import serve
 
     check_tokens(settings, socket_mode=use_socket)  # before any model or database is opened
-    async with App.open(settings) as app:
+    async with App.open(settings, metrics=True) as app:
         services = await app.services()
         installations = await app.installations() if settings.oauth else None
         await serve(settings, services, use_socket=use_socket, installations=installations)

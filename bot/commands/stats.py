@@ -24,7 +24,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _main(settings: Settings, team: str | None, *, json_mode: bool) -> int:
     from bot.app import App
-    from bot.services.stats import bar
+    from bot.services.stats import bar, usage_cost_text
     from bot.workflow.voice import counted
 
     async with App.open(settings) as app:
@@ -39,11 +39,12 @@ async def _main(settings: Settings, team: str | None, *, json_mode: bool) -> int
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,
             "cost_usd": usage.cost_usd,
+            "unpriced_runs": usage.unpriced_runs,
             "styles": [{"style": s.style, "wins": s.runs, "votes": s.votes} for s in stats.styles],
         }
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
-    cost = "unknown (a model's price is not known)" if usage.cost_usd is None else f"${usage.cost_usd:,.4f}"
+    cost = usage_cost_text(usage)
     print(f"{'Workspace ' + team if team else 'All workspaces'}, since {stats.since:%Y-%m-%d} (UTC):")
     print(f"  {counted(usage.runs, 'run')}, {counted(usage.variations, 'variation')}, "
           f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out, cost {cost}")  # fmt: skip

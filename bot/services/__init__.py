@@ -5,13 +5,17 @@ records of bot.workflow.records, never on storage's modules; bot/app.py builds
 them once per command.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.errors import StorageError
 from bot.services.context import RunContext
-from bot.services.events import RunSink
+from bot.services.events import RunObserver, RunSink
 from bot.services.history import HistoryQuery, HistoryService
+from bot.services.limits import Limits, LimitService, Reason, Refusal
 from bot.services.refinements import RefinementService, Version, parse_refinement
 from bot.services.runs import CopyService, RunOutcome
 from bot.services.stats import Stats, StatsService
@@ -31,6 +35,9 @@ from bot.workflow.records import (
     Vote,
 )
 
+if TYPE_CHECKING:
+    from bot.services.metrics import Metrics
+
 
 @dataclass(frozen=True)
 class Services:
@@ -44,6 +51,8 @@ class Services:
     voices: VoiceService
     stats: StatsService
     workspaces: WorkspaceService
+    limits: LimitService
+    metrics: Metrics | None = None  # `copybot serve`'s (the CLI's commands have none)
 
     async def health(self) -> dict[str, str]:
         """Each part copybot needs and its state: "ok", or what is wrong in a few words (the detail is logged)."""
@@ -63,11 +72,16 @@ __all__ = [
     "CopyService",
     "HistoryQuery",
     "HistoryService",
+    "LimitService",
+    "Limits",
     "MessageRef",
     "Origin",
+    "Reason",
     "RefinementService",
+    "Refusal",
     "RunContext",
     "RunDetail",
+    "RunObserver",
     "RunOutcome",
     "RunPage",
     "RunSink",

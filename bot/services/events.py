@@ -34,6 +34,14 @@ class RunSink(Protocol):
     async def handle(self, run_id: int, event: Event) -> None: ...
 
 
+class RunObserver(RunSink, Protocol):
+    """A sink of every run (the metrics), told when each run starts and ends, whatever ends it."""
+
+    def started(self, run_id: int) -> None: ...
+
+    def ended(self, run_id: int) -> None: ...
+
+
 async def store(repository: Repository, run_id: int, event: Event) -> None:
     match event:
         case AnalysisReady():

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.errors import RequestError, describe
+from bot.logs import RUN_ID
 from bot.services.events import RunSink, deliver, store
 from bot.workflow import CopyRequest, Workflow
 from bot.workflow.plan import type_key
@@ -115,10 +116,13 @@ def check_instruction(instruction: str) -> str:
 class RefinementService:
     """Writes new versions of a run's variations; at most `max_versions` per run besides its originals."""
 
-    def __init__(self, workflow: Workflow, repository: Repository, *, max_versions: int) -> None:
+    def __init__(
+        self, workflow: Workflow, repository: Repository, *, max_versions: int, observer: RunSink | None = None
+    ) -> None:
         self.workflow = workflow
         self.repository = repository
         self.max_versions = max_versions
+        self.observer = observer
 
     async def run_for_thread(self, team_id: str, channel: str, thread_ts: str) -> int | None:
         """The run whose Slack thread this is, or None (a thread that is not a copybot run)."""
@@ -155,6 +159,17 @@ class RefinementService:
         return run
 
     async def _write(
+        self, run: RunDetail, base: VariationRecord, subtask: Subtask, user_id: str, sinks: Sequence[RunSink]
+    ) -> Version:
+        if self.observer is not None:
+            sinks = [*sinks, self.observer]
+        logged_as = RUN_ID.set(run.id)
+        try:
+            return await self._write_version(run, base, subtask, user_id, sinks)
+        finally:
+            RUN_ID.reset(logged_as)
+
+    async def _write_version(
         self, run: RunDetail, base: VariationRecord, subtask: Subtask, user_id: str, sinks: Sequence[RunSink]
     ) -> Version:
         reserved = await self.repository.reserve_version(run.id, subtask, user_id, limit=self.max_versions)

@@ -24,8 +24,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import StorageError, describe
+from bot.logs import RUN_ID
 from bot.services.context import RunContext
-from bot.services.events import RunSink, deliver, store
+from bot.services.events import RunObserver, RunSink, deliver, store
 from bot.workflow import CopyRequest, RunFinished, RunStatus, Workflow, WorkflowConfig
 from bot.workflow.records import Origin, RunDetail
 from bot.workflow.types import INTERRUPTED_REASON, LLMCall
@@ -60,10 +61,17 @@ class RunOutcome:
 class CopyService:
     """Runs the workflow for a request, storing the run and feeding the sinks."""
 
-    def __init__(self, workflow: Workflow, repository: Repository, context: RunContext | None = None) -> None:
+    def __init__(
+        self,
+        workflow: Workflow,
+        repository: Repository,
+        context: RunContext | None = None,
+        observer: RunObserver | None = None,
+    ) -> None:
         self.workflow = workflow
         self.repository = repository
         self.context = context
+        self.observer = observer
 
     async def run(
         self, request: CopyRequest, origin: Origin, sinks: Sequence[RunSink] = (), *, taste: bool = True
@@ -73,6 +81,18 @@ class CopyService:
         if self.context is not None:
             request = await self.context.prepare(request, origin, taste=taste)
         run_id = await self.repository.start_run(request, origin)
+        logged_as = RUN_ID.set(run_id)  # the log lines of this run, its workers' included, carry its id
+        if self.observer is not None:
+            self.observer.started(run_id)
+            sinks = [*sinks, self.observer]
+        try:
+            return await self._execute(run_id, request, sinks)
+        finally:
+            if self.observer is not None:
+                self.observer.ended(run_id)
+            RUN_ID.reset(logged_as)
+
+    async def _execute(self, run_id: int, request: CopyRequest, sinks: Sequence[RunSink]) -> RunOutcome:
         if not request.taste.empty:
             await self.repository.team.record_taste(run_id, request.taste)
         finished: RunFinished | None = None

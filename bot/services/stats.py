@@ -8,13 +8,28 @@ from typing import TYPE_CHECKING
 
 from bot.services.context import winning_styles
 from bot.workflow.records import Usage
-from bot.workflow.voice import StyleWins
+from bot.workflow.voice import StyleWins, counted
 
 if TYPE_CHECKING:
     from storage import Repository
 
 STYLE_RUNS = 200  # the winners of this many recent runs make the ranking
 BAR_WIDTH = 20
+UNKNOWN_COST = "unknown: a model's price (COPYBOT_PRICES sets it) or a call's token count is not known"
+
+
+def cost_text(cost_usd: float | None) -> str:
+    """A cost as every view shows it: dollars to the hundredth of a cent, or why it is unknown."""
+    return UNKNOWN_COST if cost_usd is None else f"${cost_usd:,.4f}"
+
+
+def usage_cost_text(usage: Usage) -> str:
+    """A period's cost, saying how many runs it leaves out when some runs' cost is unknown (before COPYBOT_PRICES
+    named their model, say)."""
+    shown = cost_text(usage.cost_usd)
+    if usage.cost_usd is not None and usage.unpriced_runs:
+        shown += f" (and {counted(usage.unpriced_runs, 'run')} of unknown cost)"
+    return shown
 
 
 def bar(value: int, top: int) -> str:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -26,11 +27,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.services import Services
+from bot.services.metrics import Metrics
 from bot.slack.brief import register_brief
 from bot.slack.commands import register_commands
 from bot.slack.events import register_events
 from bot.slack.home import register_home
 from bot.slack.install import Installations, hide_tokens_in_library_logs, oauth_options, register_uninstall
+from bot.slack.metered import CallCounter, ack_timer
 from bot.slack.refine import register_refinements
 from bot.slack.retry import register_retry
 from bot.slack.tasks import BackgroundTasks
@@ -107,15 +110,20 @@ class ServerErrorRetryHandler(AsyncServerErrorRetryHandler):
         return response is not None and 500 <= response.status_code < 600
 
 
-def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+def make_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None, metrics: Metrics | None = None
+) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL; Retry-After honoured on 429, 5xx and connection errors retried with
-    backoff (the attempts of one call count against each handler's maximum together)."""
+    backoff (the attempts of one call count against each handler's maximum together); every response counted in
+    `metrics` when given."""
+    counted: list[AsyncRetryHandler] = [CallCounter(metrics)] if metrics is not None else []
     return AsyncWebClient(
         token=settings.slack_bot_token or None,  # OAuth mode: each request's workspace brings its token
         base_url=settings.slack_api_url,
         session=session,
         timeout=30,
         retry_handlers=[
+            *counted,
             AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
             ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
@@ -164,6 +172,8 @@ def build_app(
         logger=logging.getLogger("bot.slack.bolt"),
         **oauth,
     )
+    if services.metrics is not None:
+        app.middleware(ack_timer(services.metrics))
     register_commands(
         app,
         services=services,

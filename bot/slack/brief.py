@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,7 +25,8 @@ from bot.errors import RequestError
 from bot.services import Origin, RunSource, Services
 from bot.slack.blocks import NEW_BRIEF_ACTION
 from bot.slack.files import message_text
-from bot.slack.jobs import admit, start_copy
+from bot.slack.jobs import admit, limited, start_copy
+from bot.slack.poster import tell
 from bot.slack.tasks import BackgroundTasks
 from bot.workflow.formats import Format, find
 from bot.workflow.types import MAX_FIELD_CHARS, MAX_PRODUCT_CHARS, CopyRequest
@@ -34,6 +36,7 @@ BRIEF_VIEW = "copybot_brief"
 FROM_MESSAGE = "copybot_from_message"
 FREE_COPY = "free"
 MAX_OPTIONS = 100  # Slack's limit for a static select
+_EMOJI = re.compile(r"^:[a-z0-9_+-]+:\s*")  # a form's inline error shows no emoji
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ def register_brief(app: AsyncApp, *, services: Services, tasks: BackgroundTasks,
         origin = Origin(RunSource.SLACK, team, brief.channel_id, user_id, name, enterprise)
         refusal = await admit(services, tasks, origin, str(body.get("trigger_id") or ""))
         if refusal:
-            await ack(response_action="errors", errors={"product": refusal.lstrip(":abcdefghijklmnopqrstuvwxyz_ ")})
+            await ack(response_action="errors", errors={"product": _EMOJI.sub("", refusal)})
             return
         await ack()
         start_copy(services.runs, client, tasks, request, origin, AsyncRespond(response_url=brief.response_url or None))
@@ -185,11 +188,18 @@ def register_brief(app: AsyncApp, *, services: Services, tasks: BackgroundTasks,
         context = BriefContext(channel or user, str(body.get("response_url") or ""))  # from App Home: a DM
         await open_brief(client, str(body.get("trigger_id", "")), services.formats, max_variations, context)
 
-    async def on_from_message(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_from_message(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         await ack()
+        channel = str((body.get("channel") or {}).get("id") or "")
+        user = body.get("user") or {}
+        team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+        if refusal := await limited(services, team, channel, str(user.get("id") or ""), new_run=True):
+            await tell(respond, refusal)
+            return
         message = body.get("message") or {}
         product = await message_text(client, message, MAX_PRODUCT_CHARS)
-        channel = str((body.get("channel") or {}).get("id") or "")
         context = BriefContext(channel, str(body.get("response_url") or ""), product)
         await open_brief(client, str(body.get("trigger_id", "")), services.formats, max_variations, context)
 

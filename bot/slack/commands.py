@@ -25,7 +25,7 @@ from bot.services import HistoryService, Origin, RunSource, Services
 from bot.slack.blocks import help_message
 from bot.slack.brief import brief_context, open_brief
 from bot.slack.history import history_blocks
-from bot.slack.jobs import MALFORMED, admit, start_copy
+from bot.slack.jobs import MALFORMED, admit, limited, start_copy
 from bot.slack.parsing import Copy, Help, History, VoiceCommand, parse_command, usage
 from bot.slack.payloads import text
 from bot.slack.tasks import BackgroundTasks
@@ -79,6 +79,12 @@ def register_commands(
             scope = command_scope(parsed, command)
             await open_voice_form(client, str(command.get("trigger_id", "")), services.voices, scope)
         else:
+            origin = origin_of(command)
+            if origin is not None and (
+                refusal := await limited(services, origin.team_id, origin.channel_id, origin.user_id, new_run=True)
+            ):
+                await ack(text=refusal)  # no form to fill in for nothing
+                return
             await ack()
             trigger = str(command.get("trigger_id", ""))
             await open_brief(client, trigger, services.formats, max_variations, brief_context(command))

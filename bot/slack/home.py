@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CopybotError
 from bot.services import HistoryQuery, RunSummary, Scope, Services, Stats
-from bot.services.stats import bar
+from bot.services.stats import bar, usage_cost_text
 from bot.slack.blocks import NEW_BRIEF_ACTION
 from bot.slack.text import escape, shorten
 from bot.slack.voice import EDIT_VOICE_ACTION, voice_text
@@ -33,7 +33,7 @@ def _button(action_id: str, label: str) -> dict[str, Any]:
 
 def _usage(stats: Stats) -> str:
     usage = stats.usage
-    cost = "unknown (a model's price is not known)" if usage.cost_usd is None else f"${usage.cost_usd:,.2f}"
+    cost = usage_cost_text(usage)
     return (
         f"*This month* (since {stats.since:%B %-d}): {counted(usage.runs, 'run')}, "
         f"{counted(usage.variations, 'variation')}, {usage.input_tokens + usage.output_tokens:,} tokens, cost {cost}."

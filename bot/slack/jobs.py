@@ -26,6 +26,7 @@ CLAIM_TIMEOUT_S = 2.0
 RESTARTING = ":construction: copybot is restarting; try again in a minute."
 NO_DATABASE = ":warning: copybot cannot reach its database right now, so it cannot start. Try again in a minute."
 REPLAYED = ":information_source: This request was already received; its copy is on its way (or already here)."
+REFUSED = ":no_entry:"
 MALFORMED = ":warning: Slack sent this request without the details copybot needs. Try again."
 
 
@@ -58,12 +59,15 @@ async def _run(runs: CopyService, thread: SlackThread, request: CopyRequest, ori
 
 
 async def admit(services: Services, tasks: BackgroundTasks, origin: Origin | None, trigger_id: str) -> str:
-    """Why a run cannot start now ("" when it can): restarting, a malformed request, a replay, no database."""
+    """Why a run cannot start now ("" when it can): restarting, a malformed request, the allow-lists or budgets
+    (before anything is stored), a replay, no database."""
     if tasks.closing:
         return RESTARTING
     if origin is None or not trigger_id:
         log.debug("a request without its team, channel, user or trigger_id was not run")
         return MALFORMED
+    if refusal := await limited(services, origin.team_id, origin.channel_id, origin.user_id, new_run=True):
+        return refusal
     try:
         async with asyncio.timeout(CLAIM_TIMEOUT_S):
             first = await services.runs.claim_request(trigger_id)
@@ -74,3 +78,15 @@ async def admit(services: Services, tasks: BackgroundTasks, origin: Origin | Non
         log.info("a replayed request (trigger %s) was not run again", trigger_id)
         return REPLAYED
     return ""
+
+
+async def limited(services: Services, team: str, channel: str, user: str, *, new_run: bool) -> str:
+    """Why the allow-lists or budgets refuse this person model work here (bot/services/limits.py), as Slack shows
+    it; "" when they may go on."""
+    try:
+        async with asyncio.timeout(CLAIM_TIMEOUT_S):
+            refusal = await services.limits.check(team, channel, user, new_run=new_run)
+    except (TimeoutError, CopybotError):
+        log.warning("a request was not run: the database did not answer the budget check")
+        return NO_DATABASE
+    return f"{REFUSED} {refusal.message}" if refusal is not None else ""

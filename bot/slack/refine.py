@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import CopybotError
 from bot.services import CopyService, Services, parse_refinement
 from bot.slack.blocks import ANOTHER_ACTION, Shown, failure_message
+from bot.slack.jobs import limited
 from bot.slack.poster import ThreadPoster
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.text import escape
@@ -118,7 +119,10 @@ def register_refinements(app: AsyncApp, *, services: Services, tasks: Background
             return
         run_id = await services.refinements.run_for_thread(reply.team_id, reply.channel, reply.thread_ts)
         if run_id is None or not await services.refinements.claim_message(reply.channel, reply.ts):
-            return  # not a copybot thread, or this message was handled already
+            return  # not a copybot thread, or this message was handled already (it may come twice: a mention)
+        if refusal := await limited(services, reply.team_id, reply.channel, reply.user, new_run=False):
+            await _tell(client, reply, refusal)
+            return
         tasks.spawn(_refine(client, services, run_id, reply), name="refine")
 
     async def on_another(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
@@ -130,6 +134,9 @@ def register_refinements(app: AsyncApp, *, services: Services, tasks: Background
         found = await services.votes.variation_at(channel, ts, team_id=str(team)) if team else None
         if found is None or not user:
             await respond(text="That variation is not in copybot's records.", response_type="ephemeral")
+            return
+        if refusal := await limited(services, str(team), channel, str(user), new_run=False):
+            await respond(text=refusal, response_type="ephemeral", replace_original=False)
             return
         thread_ts = str(message.get("thread_ts") or container.get("thread_ts") or ts)
         sink = VersionReply(client, services.runs, channel, thread_ts)

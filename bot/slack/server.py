@@ -1,5 +1,6 @@
-"""Serving the Bolt app: HTTP (aiohttp, POST /slack/events + GET /healthz; in OAuth mode GET /slack/install and
-GET /slack/oauth_redirect too) or Socket Mode.
+"""Serving the Bolt app: HTTP (aiohttp, POST /slack/events + GET /healthz + GET /metrics; in OAuth mode
+GET /slack/install and GET /slack/oauth_redirect too) or Socket Mode (then GET /metrics on COPYBOT_METRICS_PORT when
+it is set).
 
 `serve(settings, services, use_socket=...)` runs the Slack side of `copybot
 serve` over the services bot/app.py built: it builds one aiohttp session and
@@ -32,6 +33,7 @@ from bot import __version__
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.services import Services
+from bot.services.metrics import Metrics
 from bot.slack.app import SETUP_HINT, build_app, make_client
 from bot.slack.gate import MAX_BODY_BYTES, Gate, Refused
 from bot.slack.healing import Healer
@@ -42,15 +44,17 @@ from bot.slack.workspaces import WorkspaceClients
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 """The health report: a JSON object whose "ok" says whether every part copybot needs works."""
 
 
-def web_app(app: AsyncApp, gate: Gate, health_check: HealthCheck) -> web.Application:
+def web_app(app: AsyncApp, gate: Gate, health_check: HealthCheck, metrics: Metrics | None = None) -> web.Application:
     """The aiohttp application: Bolt on POST /slack/events (behind the gate), a JSON health check on GET /healthz
-    (503 when a part is down)."""
+    (503 when a part is down), the Prometheus metrics on GET /metrics when there are any, and in OAuth mode the
+    install pages."""
 
     async def events(request: web.Request) -> web.Response:
         try:
@@ -72,6 +76,24 @@ def web_app(app: AsyncApp, gate: Gate, health_check: HealthCheck) -> web.Applica
     if (flow := app.oauth_flow) is not None:
         application.router.add_get(flow.install_path, _install_page(flow))
         application.router.add_get(flow.redirect_uri_path, _oauth_redirect(flow))
+    if metrics is not None:
+        add_metrics(application, metrics)
+    return application
+
+
+def add_metrics(application: web.Application, metrics: Metrics) -> None:
+    """GET /metrics: the Prometheus text format."""
+
+    async def scrape(_: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
+
+    application.router.add_get(METRICS_PATH, scrape)
+
+
+def metrics_app(metrics: Metrics) -> web.Application:
+    """Socket Mode's web application on COPYBOT_METRICS_PORT: GET /metrics alone."""
+    application = web.Application()
+    add_metrics(application, metrics)
     return application
 
 
@@ -108,7 +130,8 @@ def http_app(settings: Settings, app: AsyncApp, services: Services, tasks: Backg
         ok = all(state == "ok" for state in parts.values())
         return {"ok": ok, "version": __version__, "mode": "http", "running_runs": len(tasks), **parts}
 
-    return web_app(app, Gate(settings.slack_signing_secret, body_timeout_s=settings.http_timeout_s), health_check)
+    gate = Gate(settings.slack_signing_secret, body_timeout_s=settings.http_timeout_s)
+    return web_app(app, gate, health_check, services.metrics)
 
 
 @contextlib.asynccontextmanager
@@ -147,7 +170,7 @@ async def serve(
     """Run the bot until SIGTERM or SIGINT; in OAuth mode (settings.oauth) with `installations`."""
     async with contextlib.AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        client = make_client(settings, session)
+        client = make_client(settings, session, services.metrics)
         tasks = BackgroundTasks()
         app = build_app(
             settings, services, client=client, tasks=tasks, socket_mode=use_socket, installations=installations
@@ -163,22 +186,39 @@ async def serve(
         if use_socket:
             await stack.enter_async_context(socket_mode(app, settings.slack_app_token))
             log.warning("copybot is connected to Slack over Socket Mode")
+            if services.metrics is not None and settings.metrics_port is not None:
+                metrics = metrics_app(services.metrics)
+                url = await _listen(stack, metrics, settings.host, settings.metrics_port, "COPYBOT_METRICS_PORT")
+                log.warning("copybot serves its metrics on %s%s", url, METRICS_PATH)
         else:
-            try:
-                application = http_app(settings, app, services, tasks)
-                server = http_server(application, settings.host, settings.port, idle_s=settings.http_timeout_s)
-                url = await stack.enter_async_context(server)
-            except OSError as exc:
-                raise ConfigError(
-                    f"Cannot listen on {settings.host}:{settings.port}: {exc.strerror}.",
-                    hint="Set PORT (and HOST, or `copybot serve --host`) to an address of this machine that is free.",
-                ) from None
+            application = http_app(settings, app, services, tasks)
+            url = await _listen(
+                stack, application, settings.host, settings.port, "PORT", idle_s=settings.http_timeout_s
+            )
             log.warning("copybot listens on %s%s", url, EVENTS_PATH)
             if app.oauth_flow is not None:
                 log.warning("OAuth mode: workspaces install copybot at %s%s", url, app.oauth_flow.install_path)
         await stop.wait()
         log.warning("stopping: letting %d task(s) finish, for up to %g s", len(tasks), settings.shutdown_grace_s)
         _report(await tasks.drain(settings.shutdown_grace_s))
+
+
+async def _listen(
+    stack: contextlib.AsyncExitStack,
+    application: web.Application,
+    host: str,
+    port: int,
+    variable: str,
+    idle_s: float = 10.0,
+) -> str:
+    """Serve `application` on `host`:`port` until `stack` closes; its URL."""
+    try:
+        return await stack.enter_async_context(http_server(application, host, port, idle_s=idle_s))
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot listen on {host}:{port}: {exc.strerror}.",
+            hint=f"Set {variable} (and HOST, or `copybot serve --host`) to an address of this machine that is free.",
+        ) from None
 
 
 def _report(drained: Drained) -> None:

@@ -178,7 +178,8 @@ class Usage:
     variations: int
     input_tokens: int
     output_tokens: int
-    cost_usd: float | None
+    cost_usd: float | None  # of the runs whose cost is known; None when no run's is
+    unpriced_runs: int = 0  # runs whose cost is unknown (a model's price or a call's usage was not known)
 
 
 @dataclass(frozen=True)

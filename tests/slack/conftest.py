@@ -89,11 +89,11 @@ def bot_database_url(tmp_path: Any) -> str:
 async def serving(slack: FakeSlack, llm: FakeAnthropic, settings: Settings) -> AsyncIterator[Bot]:
     """The app as `copybot serve` builds it over `settings` (OAuth mode's stores too), on 127.0.0.1."""
     tasks = BackgroundTasks()
-    async with App.open(settings) as composed, aiohttp.ClientSession() as session:
+    async with App.open(settings, metrics=True) as composed, aiohttp.ClientSession() as session:
         services = await composed.services()
         installations = await composed.installations() if settings.oauth else None
         async with aiohttp.ClientSession() as slack_session:
-            client = make_client(settings, slack_session)
+            client = make_client(settings, slack_session, services.metrics)
             app = build_app(settings, services, client=client, tasks=tasks, installations=installations)
             application = http_app(settings, app, services, tasks)
             async with http_server(application, "127.0.0.1", 0, idle_s=settings.http_timeout_s) as url:

@@ -70,41 +70,44 @@ async def copybot_serve(
     within: float = 30,
     host: str = "127.0.0.1",
     python_args: Sequence[str] = (),
+    socket: bool = False,
 ) -> AsyncIterator[Served]:
-    """Start `copybot serve *args` (HTTP mode on a free port; its stderr into `log`), yield it once /healthz answers
-    at `host` (where it listens: HOST or --host, else every interface). `python_args` go to the interpreter before
-    `-m bot` (e.g. `-m cProfile -o FILE`)."""
+    """Start `copybot serve *args` (HTTP mode on a free port, or with `socket` Socket Mode with its metrics on a free
+    COPYBOT_METRICS_PORT; its stderr into `log`), yield it once /healthz (Socket Mode: /metrics) answers at `host`
+    (where it listens: HOST or --host, else every interface). `python_args` go to the interpreter before `-m bot`
+    (e.g. `-m cProfile -o FILE`)."""
     port = free_port()
+    listen = {"COPYBOT_METRICS_PORT" if socket else "PORT": str(port)}
+    argv = ("serve", "--socket", *args) if socket else ("serve", *args)
     with log.open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *python_args,
             "-m",
             "bot",
-            "serve",
-            *args,
-            env={**env, "PORT": str(port)},
+            *argv,
+            env={**env, **listen},
             cwd=ROOT,
             stderr=stderr,
         )
     served = Served(f"http://{host}:{port}", process, log)
     try:
-        await _healthy(served, within)
+        await _healthy(served, within, "/metrics" if socket else "/healthz")
         yield served
     finally:
         await served.stop()
 
 
-async def _healthy(served: Served, within: float) -> None:
+async def _healthy(served: Served, within: float, path: str) -> None:
     async with aiohttp.ClientSession() as session:
         for _ in range(int(within * 20)):
             if served.process.returncode is not None:
                 raise AssertionError(f"copybot serve exited with {served.process.returncode}:\n{served.logged()}")
             try:
-                async with session.get(f"{served.url}/healthz") as response:
+                async with session.get(f"{served.url}{path}") as response:
                     if response.status == 200:
                         return
             except aiohttp.ClientConnectionError:
                 pass
             await asyncio.sleep(0.05)
-    raise AssertionError(f"copybot serve did not answer /healthz within {within} s:\n{served.logged()}")
+    raise AssertionError(f"copybot serve did not answer {path} within {within} s:\n{served.logged()}")
