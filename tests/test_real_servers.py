@@ -15,9 +15,9 @@ import pytest
 from aiohttp import web
 
 from tests.support.anthropic_api import FakeAnthropic
+from tests.support.cli import Done
 from tests.support.openai_api import FakeOpenAI, Reply, Status
 from tests.support.plans import ORCHESTRATOR, WORKER, plan_reply, script_workers
-from tests.support.cli import Done
 
 LITELLM_ERROR = (
     "litellm.BadRequestError: OpenAIException - Error code: 400\n"

@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 from bot.config import Settings
+from bot.process import settle
 
 
 def add_parser(sub: Any, name: str, help_text: str) -> None:
@@ -35,4 +36,6 @@ async def _serve(settings: Settings, *, use_socket: bool) -> None:
 
     check_tokens(settings, socket_mode=use_socket)  # before any model or database is opened
     async with App.open(settings) as app:
-        await serve(settings, await app.services(), use_socket=use_socket)
+        services = await app.services()
+        settle()  # a server runs for days: the garbage collector back on (bot/process.py)
+        await serve(settings, services, use_socket=use_socket)

@@ -9,8 +9,8 @@ from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Connection
 
 from storage import DatabaseConfig, migrate, open_repository
-from tests.storage.test_migrations_with_data import RUN
 from tests.storage.test_migrations import _sync
+from tests.storage.test_migrations_with_data import RUN
 
 CALL = {
     "role": "orchestrator", "position": None, "prompt_name": "orchestrator", "prompt_sha256": "0" * 64,
