@@ -14,7 +14,9 @@ a SQLite file already at the current schema:
 start = process start -> first request received, run = first request -> last
 response sent, exit = last response sent -> process exit. The other commands
 send no request: their whole wall time is printed. Medians of --runs, after one
-warm-up of each (compiled bytecode, the database's schema). `--checkout DIR`
+warm-up of each (bytecode compiled and cached, the database at the current
+schema), with Python's defaults as a user has them (PYTHONDONTWRITEBYTECODE and
+PYTHONUNBUFFERED are dropped if set). `--checkout DIR`
 runs the copybot of DIR (e.g. an older commit unpacked with `git archive`);
 given several times, their runs interleave, so before and after are measured
 under the same load:
@@ -49,8 +51,16 @@ COMMANDS = {
 }
 
 
+AS_A_USER_RUNS_IT = ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPROFILEIMPORTTIME")
+
+
 def child_env(checkout: Path, fake: FakeAnthropic, database: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith("COPYBOT_")}
+    """This environment without proxies, copybot settings, or Python settings a user would not have."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.lower().endswith("_proxy") or k.startswith("COPYBOT_") or k in AS_A_USER_RUNS_IT)
+    }
     return {
         **env,
         "PYTHONPATH": str(checkout),
