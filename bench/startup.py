@@ -13,13 +13,15 @@ a SQLite file already at the current schema:
 `run` is split by the fake server's clock (the same monotonic clock as ours):
 start = process start -> first request received, run = first request -> last
 response sent, exit = last response sent -> process exit. The other commands
-send no request: their whole wall time is printed. Medians of --runs, after one
-warm-up of each (bytecode compiled and cached, the database at the current
-schema), with Python's defaults as a user has them (PYTHONDONTWRITEBYTECODE and
-PYTHONUNBUFFERED are dropped if set). `--checkout DIR`
-runs the copybot of DIR (e.g. an older commit unpacked with `git archive`);
-given several times, their runs interleave, so before and after are measured
-under the same load:
+send no request: their whole wall time is printed. cpu is the process's own
+CPU time (user + system), which the machine's load disturbs less than wall
+time. Medians of --runs, after one warm-up of each (bytecode compiled and
+cached, the database at the current schema), with Python's defaults as a user
+has them (PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED are dropped if set).
+
+`--checkout DIR` runs the copybot of DIR (e.g. an older commit unpacked with
+`git archive`); given several times, their runs interleave, so before and
+after are measured under the same load:
 
     git archive <base> | tar -x -C /tmp/base
     python bench/startup.py --checkout /tmp/base --checkout .
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -74,8 +77,9 @@ def child_env(checkout: Path, fake: FakeAnthropic, database: Path) -> dict[str, 
 
 
 async def timed(fake: FakeAnthropic, argv: tuple[str, ...], env: dict[str, str], cwd: Path) -> dict[str, float]:
-    """One process: its wall time, and for a command that calls the model, start / run / exit."""
+    """One process: its wall and CPU time, and for a command that calls the model, start / run / exit."""
     fake.requests.clear()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *argv, env=env, cwd=cwd,
@@ -85,7 +89,8 @@ async def timed(fake: FakeAnthropic, argv: tuple[str, ...], env: dict[str, str],
     ended = time.monotonic()
     if process.returncode != 0:
         raise SystemExit(f"`copybot {' '.join(argv)}` exited {process.returncode}:\n{err.decode()}{out.decode()}")
-    figures = {"wall": ended - started}
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child was reaped: its CPU time is counted
+    figures = {"wall": ended - started, "cpu": now.ru_utime - used.ru_utime + now.ru_stime - used.ru_stime}
     if fake.requests:
         first = min(r.arrived for r in fake.requests)
         last = max(r.finished or ended for r in fake.requests)
@@ -112,9 +117,9 @@ async def bench(runs: int, checkouts: list[Path]) -> None:
                         if round_:
                             samples.setdefault((number, name), []).append(figures)
     print(f"fake Anthropic API, O = 0, W = 0; median of {runs} runs, in ms")
-    print(f"{'checkout':<10}{'command':<18}{'start':>8}{'run':>8}{'exit':>8}{'wall':>8}")
+    print(f"{'checkout':<10}{'command':<18}{'start':>8}{'run':>8}{'exit':>8}{'wall':>8}{'cpu':>8}")
     for (number, name), rows in samples.items():
-        cells = [ms([row[key] for row in rows if key in row]) for key in ("start", "run", "exit", "wall")]
+        cells = [ms([row[key] for row in rows if key in row]) for key in ("start", "run", "exit", "wall", "cpu")]
         print(f"{chr(ord('A') + number):<10}{name:<18}{''.join(cells)}")
     for number, checkout in enumerate(checkouts):
         print(f"{chr(ord('A') + number)}: {checkout}")
