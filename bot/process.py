@@ -3,9 +3,10 @@ that runs inside another program (tests call bot.cli.main, which returns its exi
 
 Start: the cyclic garbage collector is off. Start-up is imports (the anthropic SDK alone builds some 1,500
 pydantic model classes), whose objects all live until exit; the collector's passes over them cost about a
-fifth of start-up and free nothing. Reference counting still frees everything else at once; a one-shot command
-exits within seconds (minutes with the local model). `copybot serve` runs for days: once started it calls
-`settle()`, which freezes what start-up built (never scanned again) and turns the collector back on.
+tenth of start-up (README, "Startup") and free nothing. Reference counting still frees everything else at
+once; a one-shot command exits within seconds (minutes with the local model). `copybot serve` runs for days:
+once started it calls `settle()`, which freezes what start-up built (never scanned again) and turns the
+collector back on.
 
 End: once the command has returned, its output is written and its storage closed (bot/app.py closes every part
 it built), so `exit_now` runs the atexit handlers (logging's flush among them), flushes stdout and stderr and
