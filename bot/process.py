@@ -10,7 +10,7 @@ collector back on.
 
 End: once the command has returned, its output is written and its storage closed (bot/app.py closes every part
 it built), so `exit_now` runs the atexit handlers (logging's flush among them), flushes stdout and stderr and
-ends the process with os._exit: the interpreter's teardown of every imported module (about half a second after
+ends the process with os._exit: the interpreter's teardown of every imported module (a third of a second after
 a run on Claude) is skipped.
 """
 
