@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from bot import __version__
+from bot import __version__, process
 
 COMMANDS = {
     "run": "Write copy for a product in the terminal.",
@@ -48,8 +48,6 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def entry() -> NoReturn:
     """The process's entry point (`copybot`, `python -m bot`): main(), then an immediate exit (bot/process.py)."""
-    from bot import process
-
     process.start()
     try:
         code = main()
