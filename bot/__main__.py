@@ -1,5 +1,5 @@
 """`python -m bot` is `copybot`."""
 
-from bot.cli import main
+from bot.cli import entry
 
-raise SystemExit(main())
+entry()

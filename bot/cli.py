@@ -12,8 +12,9 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from bot import __version__
+from bot import __version__, process
 
 COMMANDS = {
     "run": "Write copy for a product in the terminal.",
@@ -56,7 +57,20 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> NoReturn:
+    """The process's entry point (`copybot`, `python -m bot`): main(), then an immediate exit (bot/process.py)."""
+    process.start()
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse: --help, --version, a usage error
+        if not (exc.code is None or isinstance(exc.code, int)):
+            raise
+        code = exc.code or 0
+    process.exit_now(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit status. Tests call this (in-process); the console script calls entry()."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)

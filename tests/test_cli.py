@@ -69,7 +69,7 @@ def _readme_commands() -> dict[str, set[str]]:
     rows = [line for line in README.read_text().splitlines() if line.startswith("| `copybot ")]
     for row in rows:
         cell = re.split(r"(?<!\\)\|", row)[1]
-        for name, words in re.findall(r"`copybot ([a-z-]+)(?: ([a-z\\|]+))?", cell):
+        for name, words in re.findall(r"`copybot ([a-z][a-z-]*)(?: ([a-z\\|]+))?", cell):
             commands.setdefault(name, set()).update(w for w in words.replace("\\", "").split("|") if w)
     return commands
 

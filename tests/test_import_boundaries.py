@@ -93,6 +93,7 @@ def violations(package: str, allowed: tuple[str, ...], forbidden: tuple[str, ...
                 "bot.services",
                 "bot.console",
                 "bot.terminal",
+                "bot.process",
                 "bot.slack",
                 "bot.config",
                 "bot.errors",

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config import Settings
+from bot.process import settle
 
 
 def add_parser(sub: Any, name: str, help_text: str) -> None:
@@ -46,4 +47,5 @@ async def _serve(settings: Settings, *, use_socket: bool) -> None:
     async with App.open(settings, metrics=True) as app:
         services = await app.services()
         installations = await app.installations() if settings.oauth else None
+        settle()  # a server runs for days: the garbage collector back on (bot/process.py)
         await serve(settings, services, use_socket=use_socket, installations=installations)
