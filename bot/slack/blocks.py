@@ -64,7 +64,7 @@ def heading(subtask: Subtask) -> str:
 
 @dataclass(frozen=True)
 class Shown:
-    """What a written variation's reply shows: from a live run's event, or from storage (a healed thread)."""
+    """What a written variation's reply shows: from a live run's event, or from the database (a healed thread)."""
 
     subtask: Subtask
     text: str
