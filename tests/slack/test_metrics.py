@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.services import Reason
 from tests.slack.conftest import Bot
 from tests.slack.test_refine import Thread, reply
+from tests.support import slack_oauth
 from tests.support.anthropic_api import FakeAnthropic, Reply
 from tests.support.metrics import scrape
 from tests.support.plans import WORKER
@@ -84,6 +85,21 @@ async def test_server_errors_and_dropped_connections_are_counted_then_their_retr
     assert samples.value("copybot_slack_api_calls_total", **calls, outcome="server_error") == 1
     assert samples.value("copybot_slack_api_calls_total", **calls, outcome="connection_error") == 1
     assert samples.value("copybot_slack_api_calls_total", **calls, outcome="ok") == 3  # the parent and 2 replies
+
+
+async def test_in_oauth_mode_each_workspaces_calls_are_counted(oauth_bot: Bot) -> None:
+    bot = oauth_bot
+    for team in ("T1", "T2"):
+        await slack_oauth.install(bot.send.session, bot.url, bot.slack, team)
+        await bot.send.command("Eco water bottle variations: 2", team_id=team, channel_id=f"C{team}")
+    await bot.tasks.join()
+    samples = await scrape(bot.url)
+    posts = bot.slack.calls_to("chat.postMessage")
+    assert {bot.slack.workspace_of(call) for call in posts} == {"T1", "T2"}  # each with its own token
+    assert (
+        len(posts) == 6 and samples.value("copybot_slack_api_calls_total", method="chat.postMessage", outcome="ok") == 6
+    )
+    assert samples.value("copybot_runs_total", status="done") == 2
 
 
 async def test_a_new_version_counts_its_call_and_variation(bot: Bot, thread: Thread) -> None:
