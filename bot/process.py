@@ -36,7 +36,10 @@ def settle() -> None:
 
 
 def exit_now(code: int) -> NoReturn:
-    """End the process with `code` now that main() has returned."""
+    """End the process with `code` now that main() has returned. Under a profiler or tracer (`python -m cProfile
+    -m bot`, coverage, a debugger) it exits the usual way instead, so the tool can write what it gathered."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pstats
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -151,6 +152,22 @@ def test_output_that_cannot_be_written_exits_120_like_python() -> None:
         os.close(write)
     assert done.returncode == process.FLUSH_FAILED
     assert "Traceback" not in done.stderr
+
+
+def test_under_a_profiler_the_process_exits_the_usual_way_so_the_profile_is_written(tmp_path: Path) -> None:
+    stats = tmp_path / "copybot.prof"  # what `python bench/slack_load.py --profile FILE` relies on
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "bot", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env=_buffered(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "copybot 0.1.0\n"
+    assert pstats.Stats(str(stats)).get_stats_profile().func_profiles  # the calls it profiled
 
 
 def test_a_server_turns_the_collector_back_on_with_start_ups_objects_frozen() -> None:
