@@ -115,7 +115,7 @@ async def _revise(workflow: Workflow, revision: Revision, emit: Emit) -> None:
     writer = workflow.writer(revision.request, emit)
     writer.copies.update((copy_key(text), position) for position, text in revision.earlier)
     emit(VariationStarted(revision.subtask))
-    await writer.write(revision.subtask, revision_prompt(revision))
+    await writer.write(revision.subtask, revision_prompt(revision, small=writer.small))
 
 
 class _Run:
@@ -168,7 +168,7 @@ class _Run:
 
     async def _plan(self, start: Callable[[Subtask], None]) -> Plan:
         """Call the orchestrator (retrying a failed attempt) and start workers as tasks close."""
-        prompt = orchestrator_prompt(self.request)
+        prompt = orchestrator_prompt(self.request, small=not self.llm.capabilities.follows_instructions)
         attempts = max(1, self.config.orchestrator_attempts)
         for attempt in range(1, attempts + 1):
             scanner = PlanScanner(protected_strings(self.request))
@@ -230,7 +230,8 @@ class _Run:
         return None
 
     async def _write(self, subtask: Subtask) -> None:
-        self.outcomes.append(await self.writer.write(subtask, worker_prompt(self.request, subtask)))
+        prompt = worker_prompt(self.request, subtask, small=self.writer.small)
+        self.outcomes.append(await self.writer.write(subtask, prompt))
 
     def _record(self, call: LLMCall) -> None:
         self.emit(CallRecorded(call))

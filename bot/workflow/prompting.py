@@ -1,7 +1,17 @@
-"""Requests and subtasks -> rendered prompts. User text goes in XML-escaped, as data."""
+"""Requests and subtasks -> rendered prompts.
+
+A model that follows instructions gets prompts/<name>.md, with user text
+XML-escaped, as data. A small model (`small=True`, chosen by the provider's
+`follows_instructions` capability) gets prompts/<name>_small.md: few-shot
+examples it continues, the brief as plain one-line values (whitespace is
+normalised on input, and the reply's shape is enforced by the provider's
+grammar, so no value can add structure), and the body of free copy opening
+with prompts/lead_small.md (`Our <product>`), which keeps it on the product.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 import prompts
@@ -10,6 +20,7 @@ from bot.workflow.types import MIN_STYLES, CopyRequest, Revision, Role, Subtask,
 from bot.workflow.voice import Taste, Voice, counted
 
 NOT_SPECIFIED = "not specified"
+LEAD_MAX_CHARS = 60  # a longer product name makes a clumsy opening: the small model's body then opens freely
 
 
 def _data(value: str) -> str:
@@ -30,9 +41,34 @@ def _format_value(request: CopyRequest) -> str:
     return _data(f"{fmt.description} ({fmt.name}): {fmt.summary()}" if fmt else "")
 
 
-def _render(role: Role, name: str, constraint: OutputConstraint, **values: str) -> Prompt:
+def _render(role: Role, name: str, constraint: OutputConstraint, *, continued: bool = False, **values: str) -> Prompt:
     text = prompts.load(name).render(**values)
-    return Prompt(role=role, name=name, text=text, sha256=prompts.sha256(text), constraint=constraint)
+    return Prompt(
+        role=role, name=name, text=text, sha256=prompts.sha256(text), constraint=constraint, continued=continued
+    )
+
+
+def _small_values(request: CopyRequest) -> dict[str, str]:
+    return {
+        "product": request.product,
+        "audience": request.audience,
+        "features": "; ".join(request.features),
+        "tone": request.tone,
+    }
+
+
+def _small(role: Role, name: str, request: CopyRequest, **values: str) -> Prompt:
+    """A small model's prompt `<name>_small`: the brief as plain values, continued rather than answered."""
+    if role is Role.ORCHESTRATOR:
+        constraint: OutputConstraint = _plan_shape(request)
+    else:
+        lead = prompts.load("lead_small").render(product=request.product).strip()
+        constraint = replace(_shape(request), lead=lead if len(request.product) <= LEAD_MAX_CHARS else "")
+    return _render(role, f"{name}_small", constraint, continued=True, **_small_values(request), **values)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _how_many(max_variations: int) -> str:
@@ -43,12 +79,17 @@ def _how_many(max_variations: int) -> str:
     return f"between 2 and {max_variations} of them"
 
 
-def orchestrator_prompt(request: CopyRequest) -> Prompt:
-    shape = PlanShape(min_tasks=min(MIN_STYLES, request.max_variations), max_tasks=request.max_variations)
+def _plan_shape(request: CopyRequest) -> PlanShape:
+    return PlanShape(min_tasks=min(MIN_STYLES, request.max_variations), max_tasks=request.max_variations)
+
+
+def orchestrator_prompt(request: CopyRequest, *, small: bool = False) -> Prompt:
+    if small:
+        return _small(Role.ORCHESTRATOR, "orchestrator", request)
     return _render(
         Role.ORCHESTRATOR,
         "orchestrator",
-        shape,
+        _plan_shape(request),
         how_many=_how_many(request.max_variations),
         format=_format_value(request),
         voice=_voice_section(request.voice),
@@ -101,13 +142,22 @@ def _shape(request: CopyRequest) -> ResponseShape:
     return ResponseShape(tuple((field.name, field.limit) for field, _ in fmt.slots()) if fmt else ())
 
 
-def worker_prompt(request: CopyRequest, subtask: Subtask) -> Prompt:
+def worker_prompt(request: CopyRequest, subtask: Subtask, *, small: bool = False) -> Prompt:
+    if small:
+        return _small(Role.WORKER, "worker", request, style=subtask.type)
     return _render(Role.WORKER, "worker", _shape(request), **_copy_values(request, subtask))
 
 
-def revision_prompt(revision: Revision) -> Prompt:
-    """A refinement (the base copy and the person's instruction) or another take (the earlier texts of its style)."""
+def revision_prompt(revision: Revision, *, small: bool = False) -> Prompt:
+    """A refinement (the base copy and the person's instruction) or another take (the earlier texts of its style).
+
+    A small model copies whatever text it is shown, so its other take is a fresh worker prompt: the writer's
+    candidates and duplicate check keep it apart from the earlier versions."""
     subtask, request = revision.subtask, revision.request
+    if small and subtask.kind is VariationKind.REFINE:
+        return _small(Role.WORKER, "refine", request, copy=_flat(revision.base), instruction=subtask.instruction)
+    if small:
+        return worker_prompt(request, subtask, small=True)
     values = _copy_values(request, subtask)
     if subtask.kind is VariationKind.REFINE:
         instruction = _data(subtask.instruction)
@@ -118,9 +168,13 @@ def revision_prompt(revision: Revision) -> Prompt:
     return _render(Role.WORKER, "another", _shape(request), earlier=earlier, **values)
 
 
-def rewrite_prompt(request: CopyRequest, subtask: Subtask, copy: str, problems: tuple[str, ...]) -> Prompt:
+def rewrite_prompt(
+    request: CopyRequest, subtask: Subtask, copy: str, problems: tuple[str, ...], *, small: bool = False
+) -> Prompt:
     """A second chance for a reply that breaks its requirements (a field over its limit...): the copy and each
     problem, worded exactly."""
+    if small:
+        return _small(Role.WORKER, "rewrite", request, copy=_flat(copy), problems="; ".join(problems))
     listed = _data("\n".join(f"- {problem}" for problem in problems))
     return _render(
         Role.WORKER, "rewrite", _shape(request), copy=_data(copy), problems=listed, **_copy_values(request, subtask)

@@ -1,5 +1,10 @@
-"""Writing one variation from its prompt: the call under the writers' gate, the small-model guard, and the checks
-in code of a format's fields and of the brand voice's terms.
+"""Writing one variation from its prompt: the call under the writers' gate, the best of a small model's
+candidates, the small-model guard, and the checks in code of a format's fields and of the brand voice's terms.
+
+A provider that asks for several candidates per variation (a small local
+model: `Capabilities.candidates`) gets that many calls; the one that
+bot/workflow/quality.py scores best, against the copies already written in
+the run, is kept, and the others are recorded as unused calls.
 
 An empty copy, or one identical to a copy already written in the run, is
 written once more before the variation is marked failed. With a format, each
@@ -25,6 +30,7 @@ from bot.workflow.live import LiveText
 from bot.workflow.llm.base import LLM, Completion, Prompt
 from bot.workflow.plan import extract_response
 from bot.workflow.prompting import rewrite_prompt
+from bot.workflow.quality import judge, score
 from bot.workflow.types import (
     CallRecorded,
     CopyRequest,
@@ -82,6 +88,11 @@ class Writer:
     live_interval_s: float | None = None  # stream each variation as VariationText (live text) when set
     copies: dict[str, int] = field(default_factory=dict)  # copy_key -> the position that wrote it
 
+    @property
+    def small(self) -> bool:
+        """The model cannot follow instructions: it gets the small prompts."""
+        return not self.llm.capabilities.follows_instructions
+
     async def write(self, subtask: Subtask, prompt: Prompt) -> VariationStatus:
         """Write `subtask` from `prompt`; how it ended (done, over_limit, failed). Emits its calls and
         VariationDone or VariationFailed."""
@@ -91,7 +102,7 @@ class Writer:
         reply: _Reply | None = None
         for attempt in (1, 2):
             try:
-                reply = await self._call(subtask, prompt, live)
+                reply = await self._best(subtask, prompt, live)
             except CallError as exc:
                 return self._failed(subtask, str(exc), exc.call)
             except Exception as exc:  # one worker's bug must not cancel the others
@@ -127,7 +138,7 @@ class Writer:
         for _ in range(MAX_REWRITES):
             if not checked.problems:
                 break
-            prompt = rewrite_prompt(self.request, subtask, reply.copy, checked.problems)
+            prompt = rewrite_prompt(self.request, subtask, reply.copy, checked.problems, small=self.small)
             try:
                 rewritten = await self._call(subtask, prompt, None)
             except CallError as exc:  # keep the copy we have, problems and all
@@ -143,6 +154,36 @@ class Writer:
         fields, over = read_fields(copy, fmt) if fmt else ((), ())
         text = "\n\n".join(f.text for f in fields) if fmt else copy
         return _Checked(text, fields, over, violations(text, self.request.voice))
+
+    async def _best(self, subtask: Subtask, prompt: Prompt, live: LiveText | None) -> _Reply:
+        """The provider's number of candidates for `prompt`, the best kept; a failed candidate is recorded and
+        skipped while another succeeds."""
+        count = max(1, self.llm.capabilities.candidates)
+        if count == 1:
+            return await self._call(subtask, prompt, live)
+        replies: list[_Reply] = []
+        failures: list[CallError] = []
+        for _ in range(count):
+            try:
+                replies.append(await self._call(subtask, prompt, live))
+            except CallError as exc:
+                failures.append(exc)
+        last = None if replies else failures.pop()  # the caller records the last failure with the variation's
+        for failed in failures:
+            self._record(failed.call)
+        if last is not None:
+            raise last
+        earlier = list(self.copies)
+        ranked = sorted(replies, key=lambda r: self._score(r.copy, earlier), reverse=True)
+        for number, other in enumerate(ranked[1:], 2):
+            self._record(replace(other.call, error=f"candidate ranked {number} of {len(ranked)}; not kept"))
+        return ranked[0]
+
+    def _score(self, copy: str, earlier: list[str]) -> tuple[int, tuple[int, int, float, int]]:
+        """Fewest format and brand-voice problems first, then the quality score."""
+        checked = self._checked(copy)
+        verdict = judge(checked.text, self.request.product, self.request.features)
+        return -len(checked.problems), score(verdict, checked.text, earlier)
 
     async def _call(self, subtask: Subtask, prompt: Prompt, live: LiveText | None) -> _Reply:
         async with self.gate:

@@ -34,9 +34,11 @@ class PlanShape:
 @dataclass(frozen=True)
 class ResponseShape:
     """A worker's reply: one `<response>` of free copy, or, with `fields`, exactly one tag per field instance
-    inside it, in order: (tag name, character limit)."""
+    inside it, in order: (tag name, character limit). `lead`: the words free copy's body opens with (a small
+    model kept on its subject), or empty."""
 
     fields: tuple[tuple[str, int], ...] = ()
+    lead: str = ""
 
 
 OutputConstraint = PlanShape | ResponseShape
@@ -51,6 +53,8 @@ class Prompt:
     text: str
     sha256: str
     constraint: OutputConstraint | None = None
+    continued: bool = False
+    """The text is a pattern to continue (few-shot examples, then the brief), not a message to answer."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,13 @@ class Capabilities:
 
     enforces_constraints: bool = False
     """Replies always have the shape of `Prompt.constraint` (sampled under a grammar)."""
+
+    follows_instructions: bool = True
+    """The model follows written instructions (a frontier model). False: a small model that can only continue a
+    pattern; it gets the short few-shot prompts (prompts/*_small.md) instead."""
+
+    candidates: int = 1
+    """Candidates written per variation; the workflow keeps the best by bot/workflow/quality.py's score."""
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ names on its own; sampled under `plan_grammar` it can do nothing else:
   fields are whole sentences of bounded length, so a plan always closes well
   within PLAN_MAX_TOKENS and no description stops mid-sentence.
 
-A worker's copy stays free text: `response_grammar` only wraps it in the
-`<response>` tags the worker prompt asks for, keeps markup out (a small model
-otherwise echoes the prompt's tags) and bounds its length.
+A worker's free copy is an ad: `response_grammar` admits a headline line, then
+a body of two or three whole sentences (opening with the prompt's lead when it
+has one, which keeps a small model on the product), inside the `<response>`
+tags the worker prompts ask for, with no markup (a small model otherwise
+echoes the prompt's tags) and of bounded length. With a format, it admits
+exactly the format's field tags instead.
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ STYLES: dict[str, str] = {
 }
 MIN_TASKS = 2
 MAX_TASKS = 5
-SENTENCE_CHARS = (10, 200)  # analysis: 1-3 sentences; a description: one sentence after its lead
-ANALYSIS_SENTENCES = 3
+SENTENCE_CHARS = (10, 160)  # analysis: 1-2 sentences; a description: one sentence after its lead
+ANALYSIS_SENTENCES = 2
 PLAN_MAX_TOKENS = 640  # above the longest plan the grammar admits, so a constrained plan is never cut off
-RESPONSE_CHARS = (80, 1400)
-RESPONSE_MAX_TOKENS = 450  # above the longest response the grammar admits (about 350 tokens)
+HEADLINE_CHARS = (8, 60)
+BODY_SENTENCES = (2, 2)
+BODY_SENTENCE_CHARS = (15, 160)
 FIELD_CHARS_CAP = 400  # a field's text offline: its limit, but never more (a small model is slow and loses the thread)
 FIELD_MIN_CHARS = 12
 
@@ -84,13 +88,23 @@ def plan_grammar(styles: Sequence[str] = tuple(STYLES), min_tasks: int = MIN_TAS
     return "\n".join(rules)
 
 
-def response_grammar(fields: Sequence[tuple[str, int]] = ()) -> str:
-    """GBNF for a worker's reply: `<response>` free text (no markup, 80-1,400 characters) `</response>`; with a
-    format's `fields` (tag, limit), exactly one tag per field instance, in order, each of at most its limit
-    (and FIELD_CHARS_CAP) characters: offline copy meets the limits by construction."""
+def response_grammar(fields: Sequence[tuple[str, int]] = (), lead: str = "") -> str:
+    """GBNF for a worker's reply: `<response>`, a headline line and a body of BODY_SENTENCES whole sentences (the
+    first opening with `lead`), `</response>`; with a format's `fields` (tag, limit), exactly one tag per field
+    instance, in order, each of at most its limit (and FIELD_CHARS_CAP) characters: offline copy meets the
+    limits by construction."""
     if not fields:
-        low, high = RESPONSE_CHARS
-        return f'root ::= "<response>\\n" [^<>\\n] [^<>]{{{low - 1},{high - 1}}} "\\n</response>"'
+        low, high = HEADLINE_CHARS
+        short, long = BODY_SENTENCE_CHARS
+        opening = f"{_literal(_plain(lead) + ' ')} " if _plain(lead) else ""
+        return "\n".join(
+            (
+                'root ::= "<response>\\n" headline "\\n" body "\\n</response>"',
+                f"headline ::= [^<>\\n ] [^<>\\n]{{{low - 1},{high - 1}}}",
+                f'body ::= {opening}sentence (" " sentence){{{BODY_SENTENCES[0] - 1},{BODY_SENTENCES[1] - 1}}}',
+                f"sentence ::= [^<>\\n.!?]{{{short},{long}}} [.!?]",
+            )
+        )
     parts = []
     for name, limit in fields:
         high = min(limit, FIELD_CHARS_CAP)
@@ -99,8 +113,13 @@ def response_grammar(fields: Sequence[tuple[str, int]] = ()) -> str:
     return 'root ::= "<response>\\n" ' + " ".join(parts) + ' "</response>"'
 
 
-def response_max_tokens(fields: Sequence[tuple[str, int]] = ()) -> int:
-    """Above the longest reply `response_grammar(fields)` admits (a token is at least one character)."""
+def _plain(text: str) -> str:
+    """`text` as grammar-admitted copy: one line, no markup."""
+    return " ".join(text.replace("<", " ").replace(">", " ").split())
+
+
+def response_max_tokens(fields: Sequence[tuple[str, int]] = (), lead: str = "") -> int:
+    """Above the longest reply `response_grammar(fields, lead)` admits (a token is at least one character)."""
     if not fields:
-        return RESPONSE_MAX_TOKENS
+        return 32 + len(lead) + HEADLINE_CHARS[1] + BODY_SENTENCES[1] * (BODY_SENTENCE_CHARS[1] + 2)
     return sum(min(limit, FIELD_CHARS_CAP) + 2 * len(name) + 6 for name, limit in fields) // 2 + 32

