@@ -4,7 +4,7 @@
 
 Needs the `local` extra. Prints, each as the median of --repeat tries:
   - load time of the model (once per process);
-  - free-text tokens/s: a worker call (the `<response>` form grammar, up to 200 tokens);
+  - copy tokens/s: a worker call (the headline-and-body grammar, up to 200 tokens);
   - plan tokens/s: an orchestrator call under the plan grammar, sampled with local_sampling.GrammarSampler,
     next to llama-cpp-python's own `grammar=` sampler on the same prompt for comparison;
   - a full run through the Workflow (plan + every variation, one call at a time on the model's thread):
@@ -34,10 +34,12 @@ from bot.workflow.types import Subtask
 
 
 async def timed_call(llm: LocalLLM, request: CopyRequest, role: str, max_tokens: int) -> tuple[float, int]:
+    small = not llm.capabilities.follows_instructions  # the prompts the workflow gives this model
     if role == "orchestrator":
-        prompt = orchestrator_prompt(request)
+        prompt = orchestrator_prompt(request, small=small)
     else:
-        prompt = worker_prompt(request, Subtask(1, "benefit-led", "Write benefit-led copy that sells the product."))
+        subtask = Subtask(1, "benefit-led", "Write benefit-led copy that sells the product.")
+        prompt = worker_prompt(request, subtask, small=small)
     started = time.monotonic()
     completion = await llm.complete(prompt, model="bench", max_tokens=max_tokens)
     return time.monotonic() - started, completion.usage.output_tokens
@@ -51,11 +53,8 @@ def library_grammar_rate(path: Path, threads: int, request: CopyRequest) -> floa
     try:
         grammar = llama_cpp.LlamaGrammar.from_string(plan_grammar(), verbose=False)
         started = time.monotonic()
-        reply = llama.create_chat_completion(
-            messages=[{"role": "user", "content": orchestrator_prompt(request).text}],
-            max_tokens=120,
-            grammar=grammar,
-            temperature=0.5,
+        reply = llama.create_completion(
+            prompt=orchestrator_prompt(request, small=True).text, max_tokens=120, grammar=grammar, temperature=0.5
         )
         return float(reply["usage"]["completion_tokens"]) / (time.monotonic() - started)
     finally:
@@ -83,7 +82,7 @@ async def main() -> None:
             tries = [await timed_call(llm, request, role, max_tokens) for _ in range(args.repeat)]
             rate = statistics.median(tokens / seconds for seconds, tokens in tries)
             seconds = statistics.median(s for s, _ in tries)
-            name = "free text (worker)" if role == "worker" else "plan (grammar)"
+            name = "copy (worker)" if role == "worker" else "plan (grammar)"
             print(f"{name:<22}  {rate:6.1f} tokens/s   {seconds:5.2f} s a call (median of {args.repeat})")
         library = library_grammar_rate(path, args.threads, request)
         print(f"plan, library grammar=  {library:6.1f} tokens/s   (llama-cpp-python's own sampler, for comparison)")

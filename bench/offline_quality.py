@@ -89,7 +89,8 @@ async def score_runs(products: tuple[CopyRequest, ...], show: int) -> Tally:
             tally.runs += 1
             tally.planned += end.succeeded + end.failed
             clean_analysis = not echoes(analysis)
-            alike = {i for a, b in combinations(range(len(texts)), 2) if similarity(texts[a], texts[b]) >= MAX_SIMILARITY for i in (a, b)}
+            pairs = combinations(range(len(texts)), 2)
+            alike = {i for a, b in pairs if similarity(texts[a], texts[b]) >= MAX_SIMILARITY for i in (a, b)}
             for i, text in enumerate(texts):
                 verdict = judge(text, request.product, request.features)
                 marks = {
@@ -106,7 +107,8 @@ async def score_runs(products: tuple[CopyRequest, ...], show: int) -> Tally:
             if number <= show:
                 print(f"\n=== {request.product} ({end.status}, {tally.seconds[-1]:.1f} s)\nanalysis: {analysis}")
                 for i, text in enumerate(texts, 1):
-                    print(f"--- {i}: {'; '.join(judge(text, request.product, request.features).problems) or 'ok'}\n{text}")
+                    problems = judge(text, request.product, request.features).problems
+                    print(f"--- {i}: {'; '.join(problems) or 'ok'}\n{text}")
     return tally
 
 

@@ -41,11 +41,13 @@ def _format_value(request: CopyRequest) -> str:
     return _data(f"{fmt.description} ({fmt.name}): {fmt.summary()}" if fmt else "")
 
 
-def _render(role: Role, name: str, constraint: OutputConstraint, *, continued: bool = False, **values: str) -> Prompt:
-    text = prompts.load(name).render(**values)
-    return Prompt(
-        role=role, name=name, text=text, sha256=prompts.sha256(text), constraint=constraint, continued=continued
-    )
+def _prompt(role: Role, name: str, constraint: OutputConstraint, text: str, *, continued: bool = False) -> Prompt:
+    sha256 = prompts.sha256(text)
+    return Prompt(role=role, name=name, text=text, sha256=sha256, constraint=constraint, continued=continued)
+
+
+def _render(role: Role, name: str, constraint: OutputConstraint, **values: str) -> Prompt:
+    return _prompt(role, name, constraint, prompts.load(name).render(**values))
 
 
 def _small_values(request: CopyRequest) -> dict[str, str]:
@@ -64,7 +66,9 @@ def _small(role: Role, name: str, request: CopyRequest, **values: str) -> Prompt
     else:
         lead = prompts.load("lead_small").render(product=request.product).strip()
         constraint = replace(_shape(request), lead=lead if len(request.product) <= LEAD_MAX_CHARS else "")
-    return _render(role, f"{name}_small", constraint, continued=True, **_small_values(request), **values)
+    name = f"{name}_small"
+    text = prompts.load(name).render(**_small_values(request), **values)
+    return _prompt(role, name, constraint, text, continued=True)
 
 
 def _flat(text: str) -> str:

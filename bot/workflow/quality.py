@@ -58,6 +58,12 @@ META_TERMS: tuple[str, ...] = (
     "the copy.",
     "in this style",
     "one or two sentences",
+    "preamble",
+    "notes to the reader",
+    "no alternatives",
+    "finished copy",
+    "treat it only as",
+    "in exactly this format",
 )
 META_LABELS: tuple[str, ...] = (
     "product",
@@ -77,9 +83,10 @@ META_LABELS: tuple[str, ...] = (
 )
 _TAG = re.compile(r"</?\s*[a-z_]+\s*>", re.IGNORECASE)
 _LABEL = re.compile(rf"(?:^|\n|[.!?]\s)\s*({'|'.join(META_LABELS)})\s*:", re.IGNORECASE)
-_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+(?:['\u2019-][a-z0-9]+)*")  # with inner apostrophes and hyphens
 _STOP = frozenset(
-    "a an and the for of with to in on at by or your you our my is are new best from it its this that".split()
+    {"a", "an", "and", "the", "for", "of", "with", "to", "in", "on", "at", "by", "or", "your", "you", "our", "my"}
+    | {"is", "are", "new", "best", "from", "it", "its", "this", "that"}
 )
 
 
@@ -88,10 +95,16 @@ def words(text: str) -> list[str]:
 
 
 def _stem(word: str) -> str:
-    for ending in ("ies", "es", "s", "ing", "ed", "er"):
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
-            return word[: -len(ending)]
-    return word
+    """A rough stem: plurals and -ing/-ed/-er endings off, then a final e (bottles, bottle -> bottl)."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    for ending in ("ing", "ed", "er", "es", "s"):
+        if word.endswith(ending) and not word.endswith("ss") and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            break
+    return word.removesuffix("e") if len(word) > 3 else word
 
 
 def _content_stems(text: str) -> set[str]:

@@ -7,6 +7,9 @@ import re
 import pytest
 
 from bot.workflow.llm.grammar import (
+    BODY_SENTENCE_CHARS,
+    BODY_SENTENCES,
+    HEADLINE_CHARS,
     MAX_TASKS,
     MIN_TASKS,
     STYLES,
@@ -47,8 +50,32 @@ def test_impossible_bounds_are_refused() -> None:
         plan_grammar(["only-one"], min_tasks=MIN_TASKS, max_tasks=MAX_TASKS)
 
 
-def test_a_worker_reply_is_wrapped_free_text() -> None:
-    assert rules(response_grammar())["root"].startswith('"<response>\\n" [^<>\\n] [^<>]{')
+def test_a_worker_reply_is_a_headline_then_a_body_of_whole_sentences() -> None:
+    grammar = rules(response_grammar())
+    assert grammar["root"] == '"<response>\\n" headline "\\n" body "\\n</response>"'
+    assert grammar["headline"] == f"[^<>\\n ] [^<>\\n]{{{HEADLINE_CHARS[0] - 1},{HEADLINE_CHARS[1] - 1}}}"
+    assert grammar["body"] == 'sentence (" " sentence){1,1}'  # two sentences
+    assert grammar["sentence"] == f"[^<>\\n.!?]{{{BODY_SENTENCE_CHARS[0]},{BODY_SENTENCE_CHARS[1]}}} [.!?]"
+
+
+def test_the_body_opens_with_the_lead_as_one_line_of_plain_text() -> None:
+    assert rules(response_grammar(lead="Our kettle"))["body"].startswith('"Our kettle " sentence')
+    hostile = rules(response_grammar(lead='Our "best" <b>kettle</b>\nnow'))["body"]
+    assert hostile.startswith('"Our \\"best\\" b kettle /b now " sentence')  # no markup, no newline, quotes escaped
+
+
+def test_max_tokens_cover_the_longest_reply_the_grammar_admits() -> None:
+    lead = "Our kettle"
+    longest = (
+        len("<response>\n")
+        + HEADLINE_CHARS[1]
+        + 1
+        + len(lead)
+        + 1
+        + BODY_SENTENCES[1] * (BODY_SENTENCE_CHARS[1] + 2)
+        + len("\n</response>")
+    )
+    assert response_max_tokens(lead=lead) >= longest  # a token is at least one character
 
 
 def _unquoted(body: str) -> str:

@@ -27,6 +27,7 @@ from bot.workflow.llm.local import LocalLLM, bundled_model_path
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.plan import parse_plan, type_key
 from bot.workflow.prompting import orchestrator_prompt, revision_prompt, worker_prompt
+from bot.workflow.quality import echoes, judge
 from bot.workflow.types import (
     CallRecorded,
     CopyRequest,
@@ -149,13 +150,29 @@ async def test_concurrent_calls_are_serialised_and_all_answered(llm: LocalLLM) -
     assert all(c.text.startswith("<response>\n") and c.usage.output_tokens == 20 for c in completions)
 
 
+def test_the_bundled_model_asks_for_the_small_prompts_and_three_candidates(llm: LocalLLM) -> None:
+    assert not llm.capabilities.follows_instructions and llm.capabilities.candidates == 3
+    full = LocalLLM.from_config(ProviderConfig(env={"COPYBOT_LOCAL_PROMPTS": "full", "COPYBOT_LOCAL_CANDIDATES": "1"}))
+    assert full.capabilities.follows_instructions and full.capabilities.candidates == 1
+
+
+async def test_a_small_prompt_is_continued_into_a_headline_and_a_body_naming_the_product(llm: LocalLLM) -> None:
+    request, subtask = worker()
+    completion = await llm.complete(worker_prompt(request, subtask, small=True), model="x", max_tokens=1024)
+    assert completion.stop_reason == "stop" and not completion.truncated, completion.text
+    headline, body = completion.text.removeprefix("<response>\n").removesuffix("\n</response>").split("\n")
+    assert headline.strip() and "<" not in headline
+    assert body.startswith("Our eco-friendly water bottle ") and body[-1] in ".!?"
+
+
 @pytest.mark.parametrize("kind", [VariationKind.REFINE, VariationKind.ANOTHER])
 async def test_refinements_and_other_takes_run_under_the_worker_grammar(llm: LocalLLM, kind: VariationKind) -> None:
     request, subtask = worker()
     new = Subtask(4, subtask.type, subtask.description, kind, parent=1, instruction="shorter")
     revision = Revision(request, new, base="Sip happy: the bottle that makes water fun.", earlier=((1, "x"),))
-    completion = await llm.complete(revision_prompt(revision), model="x", max_tokens=40)
-    assert completion.text.startswith("<response>\n") and "<" not in completion.text[len("<response>") :]
+    for small in (False, True):
+        completion = await llm.complete(revision_prompt(revision, small=small), model="x", max_tokens=40)
+        assert completion.text.startswith("<response>\n") and "<" not in completion.text[len("<response>") :]
 
 
 async def test_a_call_cut_by_a_timeout_stops_generating(llm: LocalLLM) -> None:
@@ -179,7 +196,7 @@ async def test_a_call_cut_by_a_timeout_stops_generating(llm: LocalLLM) -> None:
 async def test_the_grammar_yields_a_parseable_plan_for_20_products(llm: LocalLLM) -> None:
     for product in PRODUCTS:
         request = CopyRequest(product)
-        completion = await llm.complete(orchestrator_prompt(request), model="x", max_tokens=2048)
+        completion = await llm.complete(orchestrator_prompt(request, small=True), model="x", max_tokens=2048)
         assert completion.stop_reason == "stop", (product, completion.text)
         plan = parse_plan(completion.text, 5)
         assert plan.analysis, (product, completion.text)
@@ -189,17 +206,33 @@ async def test_the_grammar_yields_a_parseable_plan_for_20_products(llm: LocalLLM
 
 
 @pytest.mark.slow
-async def test_a_full_run_on_the_bundled_model(llm: LocalLLM) -> None:
+@pytest.mark.parametrize(
+    "request_",
+    [
+        CopyRequest("eco-friendly water bottle"),
+        CopyRequest("invoicing app for freelancers", features=("automatic reminders",)),
+        CopyRequest("dog grooming service", audience="busy pet owners"),
+    ],
+    ids=["consumer", "software", "service"],
+)
+async def test_full_runs_on_the_bundled_model_write_ads_that_echo_no_prompt_and_never_loop(
+    llm: LocalLLM, request_: CopyRequest
+) -> None:
     settings = Settings.from_env({"COPYBOT_LLM": "local"})
     workflow = Workflow(llm, workflow_config(settings, resolve_models(settings, LOCAL)))
-    events = [event async for event in workflow.run(CopyRequest("eco-friendly water bottle"))]
+    events = [event async for event in workflow.run(request_)]
 
     [ready] = [e for e in events if isinstance(e, PlanReady)]
     assert ready.plan.analysis and len({type_key(s.type) for s in ready.plan.subtasks}) >= 2
+    assert echoes(ready.plan.analysis) == (), ready.plan.analysis
     done = [e.variation for e in events if isinstance(e, VariationDone)]
-    assert len(done) == len(ready.plan.subtasks) and all(len(v.text) > 50 for v in done)
+    assert len(done) == len(ready.plan.subtasks)
+    for variation in done:
+        verdict = judge(variation.text, request_.product, request_.features)
+        assert verdict.echoes == () and not verdict.loop, (verdict.problems, variation.text)
     calls = [e.call for e in events if isinstance(e, CallRecorded)]
     assert {(c.provider, c.model) for c in calls} == {("local", MODEL_NAME)}
+    assert len([c for c in calls if c.position]) == 3 * len(done)  # three candidates each, all recorded
     assert isinstance(events[-1], RunFinished) and events[-1].status == "done"
 
 

@@ -28,10 +28,17 @@ def plan_reply(
 
 
 def style_of(prompt: str | Recorded) -> str:
-    """The style a worker prompt asks for (as the user would read it: entities decoded)."""
-    style = tag_text(prompt.prompt if isinstance(prompt, Recorded) else prompt, "style")
+    """The style a worker prompt asks for (as the user would read it: entities decoded); a small model's few-shot
+    prompt names it on its last `Style:` line."""
+    text = prompt.prompt if isinstance(prompt, Recorded) else prompt
+    style = tag_text(text, "style") or _last_style_line(text)
     assert style, "a worker prompt names its style"
     return style
+
+
+def _last_style_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.startswith("Style: ")]
+    return lines[-1].removeprefix("Style: ") if lines else ""
 
 
 def copy_for(request: Recorded) -> str:

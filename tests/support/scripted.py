@@ -5,10 +5,11 @@
 
 Orchestrator calls get `plans` in order, worker calls `copies[style]` in order (the last one repeats; default:
 "<response>Copy in the <style> style.</response>"). A worker can wait (`delays`, or `gate` until it is set), fail
-(`failing` styles) or stream in 7-character chunks. `capabilities` poses as any kind of provider (a local model:
-`Capabilities(concurrent_calls=1)`); `busy_s` makes every call hold the model that long, and `one_at_a_time`
-lets only one call hold it at once, as llama.cpp does. Prices come from Anthropic's table, so cost tests use real
-model ids.
+(`failing` styles, or the `failing_first` calls of a style) or stream in 7-character chunks. `capabilities` poses
+as any kind of provider (a local model: `Capabilities(concurrent_calls=1)`, a small one also
+`follows_instructions=False, candidates=3`); `busy_s` makes every call hold the model that long, and
+`one_at_a_time` lets only one call hold it at once, as llama.cpp does. Prices come from Anthropic's table, so
+cost tests use real model ids.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class ScriptedLLM:
     copies: Mapping[str, Sequence[str]] = field(default_factory=dict)
     delays: Mapping[str, float] = field(default_factory=dict)
     failing: frozenset[str] = frozenset()
+    failing_first: Mapping[str, int] = field(default_factory=dict)  # style -> how many of its first calls fail
     gate: asyncio.Event | None = None
     before_first_call: Callable[[], Awaitable[None]] | None = None
     busy_s: float = 0.0
@@ -89,10 +91,10 @@ class ScriptedLLM:
             except asyncio.CancelledError:
                 self.cancelled += 1
                 raise
-        if style in self.failing:
+        earlier = self.styles_written().count(style) - 1
+        if style in self.failing or earlier < self.failing_first.get(style, 0):
             raise LLMError(f"fake failure writing {style}")
         replies = self.copies.get(style) or [f"<response>Copy in the {style} style.</response>"]
-        earlier = self.styles_written().count(style) - 1
         return replies[min(earlier, len(replies) - 1)], f"req-{style}"
 
     async def aclose(self) -> None:

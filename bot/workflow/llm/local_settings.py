@@ -50,7 +50,9 @@ class LocalSettings:
         )
 
 
-def _number(config: ProviderConfig, name: str, default: float, low: float, high: float, open_low: bool = False) -> float:
+def _number(
+    config: ProviderConfig, name: str, default: float, low: float, high: float, open_low: bool = False
+) -> float:
     raw = config.get(name)
     span = f"{'above ' if open_low else ''}{low:g} to {high:g}"
     if not raw:
