@@ -11,7 +11,11 @@ variations that pass (bot/workflow/quality.py is the scorer):
   shape      no 4-word sequence three times or more, and 12-120 words;
   distinct   the word-set Jaccard index with every other variation of its run is under 0.6;
   analysis   the run's analysis (when one is shown) carries no template text;
-  all        every criterion above.
+  all        every criterion above (the issue's bar);
+and two more the scorer checks, which a reader notices as well:
+  headline   the first line is whole, not cut off mid-phrase;
+  own words  no 5 words in a row copied from the small prompts' example ads;
+  all+       all of the seven.
 
 Then the wall time of the README's main command, `copybot run "<product>"` as a new process on the bundled model
 (median of --timed runs, each in a fresh temporary database), and --show runs printed in full.
@@ -60,7 +64,7 @@ PRODUCTS: tuple[CopyRequest, ...] = (
     CopyRequest("artisan hot sauce", audience="foodies"),
     CopyRequest("home cleaning service", features=("eco-friendly products", "vetted cleaners")),
 )
-CRITERIA = ("names", "no echo", "shape", "distinct", "analysis", "all")
+CRITERIA = ("names", "no echo", "shape", "distinct", "analysis", "all", "headline", "own words", "all+")
 
 
 @dataclass
@@ -101,6 +105,9 @@ async def score_runs(products: tuple[CopyRequest, ...], show: int) -> Tally:
                     "analysis": clean_analysis,
                 }
                 marks["all"] = all(marks.values())
+                marks["headline"] = verdict.headline_whole
+                marks["own words"] = not verdict.copied
+                marks["all+"] = marks["all"] and verdict.headline_whole and not verdict.copied
                 tally.variations += 1
                 for name, ok in marks.items():
                     tally.passed[name] += ok

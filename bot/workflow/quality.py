@@ -9,7 +9,11 @@ reader notices at once (the criteria of bench/offline_quality.py):
   word count, `<response>`, a label such as `Headline:`...): text that reads
   the instructions back instead of selling;
 - loop: no sequence of 4 words occurs three times or more;
-- length: 12-120 words.
+- length: 12-120 words;
+- headline: the first line is whole, not cut off (it ends in punctuation, or
+  is shorter than HEADLINE_MAX_CHARS and ends on a word a sentence can end on);
+- own words: no run of 5 words copied from the few-shot examples the small
+  prompts show (prompts/*_small.md), which a small model likes to reuse.
 
 Across one run, two copies are too alike when the Jaccard index of their word
 sets is 0.6 or more (`similarity`). `score` orders candidates of one
@@ -24,6 +28,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+
+import prompts
 
 MIN_WORDS = 12
 MAX_WORDS = 120
@@ -31,6 +38,9 @@ LOOP_WORDS = 4
 LOOP_REPEATS = 3
 MAX_SIMILARITY = 0.6
 TYPICAL_WORDS = 45
+HEADLINE_MAX_CHARS = 60  # the local grammar's cap: a headline this long was most likely cut there
+COPIED_WORDS = 5
+EXAMPLE_PROMPTS = ("worker_small", "refine_small", "rewrite_small")
 
 # The prompts' own vocabulary: in copy (or an analysis) it means the model read its instructions back.
 META_TERMS: tuple[str, ...] = (
@@ -90,6 +100,13 @@ _STOP = frozenset(
 )
 
 
+_DANGLING = frozenset(
+    {"but", "so", "than", "as", "be", "if", "when", "while", "into", "about", "every", "more", "most", "can"}
+    | {"will", "not", "we", "they", "their", "his", "her", "all", "any", "no", "just", "has", "have", "was"}
+)
+_EXAMPLE = re.compile(r"<response>\n(.*?)\n</response>", re.DOTALL)
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
@@ -127,6 +144,36 @@ def loops(text: str) -> bool:
     return any(count >= LOOP_REPEATS for count in grams.values())
 
 
+def headline_whole(text: str) -> bool:
+    """False when the first line stops mid-phrase: at the grammar's cap, or on a word no headline ends on."""
+    line = text.strip().split("\n", 1)[0].strip()
+    if not line or line[-1] in ".!?\"'\u201d\u2019)":
+        return True
+    if line[-1] in ",;:-\u2013\u2014":
+        return False
+    last = words(line)[-1:] or [""]
+    return len(line) < HEADLINE_MAX_CHARS and last[0] not in _STOP | _DANGLING
+
+
+def _grams(seq: Sequence[str], size: int) -> set[tuple[str, ...]]:
+    return {tuple(seq[i : i + size]) for i in range(len(seq) - size + 1)}
+
+
+@cache
+def _example_grams() -> frozenset[tuple[str, ...]]:
+    """Every run of COPIED_WORDS words in the example ads of the small prompts."""
+    found: set[tuple[str, ...]] = set()
+    for name in EXAMPLE_PROMPTS:
+        for example in _EXAMPLE.findall(prompts.load(name).source):
+            found |= _grams(words(example), COPIED_WORDS)
+    return frozenset(found)
+
+
+def copies_examples(text: str) -> bool:
+    """True when `text` reuses COPIED_WORDS words in a row from an example ad of the small prompts."""
+    return bool(_grams(words(text), COPIED_WORDS) & _example_grams())
+
+
 def names_subject(text: str, product: str, features: Iterable[str] = ()) -> bool:
     """True when `text` has a content word of the product's name or of one of the features."""
     found = _content_stems(text)
@@ -149,6 +196,8 @@ class Verdict:
     echoes: tuple[str, ...]
     loop: bool
     words: int
+    headline_whole: bool = True
+    copied: bool = False
 
     @property
     def length_ok(self) -> bool:
@@ -165,6 +214,10 @@ class Verdict:
             found.append("repeats itself")
         if not self.length_ok:
             found.append(f"{self.words} words (wants {MIN_WORDS}-{MAX_WORDS})")
+        if not self.headline_whole:
+            found.append("headline cut off")
+        if self.copied:
+            found.append("copies an example ad")
         return tuple(found)
 
     @property
@@ -173,7 +226,14 @@ class Verdict:
 
 
 def judge(text: str, product: str, features: Sequence[str] = ()) -> Verdict:
-    return Verdict(names_subject(text, product, features), echoes(text), loops(text), len(words(text)))
+    return Verdict(
+        names_subject(text, product, features),
+        echoes(text),
+        loops(text),
+        len(words(text)),
+        headline_whole(text),
+        copies_examples(text),
+    )
 
 
 def score(verdict: Verdict, text: str, earlier: Iterable[str] = ()) -> tuple[int, int, float, int]:

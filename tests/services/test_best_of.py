@@ -18,8 +18,8 @@ __all__ = ["database_url_fixture", "repository_fixture"]
 SMALL = Capabilities(streams=True, concurrent_calls=1, follows_instructions=False, candidates=3)
 REQUEST = CopyRequest("hiking boots", features=("grippy sole",))
 GOOD = (
-    "<response>\nYour weekend starts at the trailhead\nOur hiking boots keep your feet dry from the first creek "
-    "to the summit. The grippy sole holds on wet rock all day.\n</response>"
+    "<response>\nTen miles, zero blisters\nOur hiking boots come broken in, with a cushioned heel and a grippy "
+    "sole. Pack light, walk far and come home ready for more.\n</response>"
 )
 ECHO = (
     "<response>\nHeadline: a title for the user\nOur hiking boots are described in this document as the copywriter "
@@ -46,7 +46,7 @@ async def test_the_best_of_three_candidates_is_kept_and_all_three_calls_are_stor
     run = await repository.run_detail(outcome.run_id)
     assert run is not None
     texts = [v.text for v in run.variations]
-    assert texts[0].startswith("Your weekend starts at the trailhead")  # the echo and the short one lose
+    assert texts[0].startswith("Ten miles, zero blisters")  # the echo and the short one lose
     # technical's first candidate is word for word playful's copy: the distinct one wins
     assert texts[1].startswith("Built for the long way round")
     workers = [c for c in run.calls if c.role == Role.WORKER]

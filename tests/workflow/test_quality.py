@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+import prompts
 from bot.workflow.quality import echoes, judge, loops, names_subject, score, similarity
 
 GOOD = (
-    "Your weekend starts at the trailhead\n\n"
-    "Our hiking boots keep your feet dry from the first creek crossing to the summit. "
-    "The grippy sole holds on wet rock, so you watch the view instead of your feet."
+    "Ten miles, zero blisters\n\n"
+    "Our hiking boots are broken in before you are: soft leather, a cushioned heel and laces that stay tied. "
+    "Pack light, walk far, and come home ready for the next trail."
 )
 # What the bundled model wrote before issue 15, quoted in the issue.
 ECHOED = (
@@ -69,6 +70,31 @@ def test_the_product_is_named_by_a_word_of_its_name_or_a_feature() -> None:
     assert names_subject("Thirty hours of music on one charge.", "headphones", ["30-hour battery", "music"])
     assert not names_subject("Fresh air for your weekend.", "eco-friendly water bottle")
     assert not names_subject("The best of the new for you.", "the new thing for you")  # stop words never count
+
+
+@pytest.mark.parametrize(
+    ("headline", "whole"),
+    [
+        ("Ten miles, zero blisters", True),
+        ("Fewer no-shows, fuller days.", True),
+        ("Your business will never be too busy to keep up with your eB", False),  # at the grammar's cap
+        ("We are proud of our community, so we give you a gift to", False),  # ends on "to"
+        ("Own every trail with", False),
+        ("I love to be surrounded by sounds,", False),
+    ],
+)
+def test_a_headline_cut_off_mid_phrase_is_noticed(headline: str, whole: bool) -> None:
+    text = f"{headline}\n\nOur hiking boots keep your feet dry on every trail, all weekend long."
+    assert judge(text, "hiking boots").headline_whole is whole
+    assert ("headline cut off" in judge(text, "hiking boots").problems) is not whole
+
+
+def test_copy_reusing_an_example_ad_of_the_small_prompts_is_noticed() -> None:
+    example = prompts.load("worker_small").source.split("<response>\n")[1].split("\n</response>")[0]
+    assert judge(example, "hiking boots").copied
+    borrowed = "Brewed fresh\n\nOur cold brew has five free slots left this month, so order now and enjoy."
+    assert judge(borrowed, "cold brew").problems == ("copies an example ad",)
+    assert not judge(GOOD, "hiking boots").copied
 
 
 def test_similarity_is_the_jaccard_index_of_word_sets() -> None:

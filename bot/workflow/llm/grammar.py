@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.workflow.quality import HEADLINE_MAX_CHARS
+
 STYLES: dict[str, str] = {
     "technical": "Write technical copy that",
     "lifestyle": "Write lifestyle copy that",
@@ -40,7 +42,7 @@ MAX_TASKS = 5
 SENTENCE_CHARS = (10, 160)  # analysis: 1-2 sentences; a description: one sentence after its lead
 ANALYSIS_SENTENCES = 2
 PLAN_MAX_TOKENS = 640  # above the longest plan the grammar admits, so a constrained plan is never cut off
-HEADLINE_CHARS = (8, 60)
+HEADLINE_CHARS = (8, HEADLINE_MAX_CHARS)
 BODY_SENTENCES = (2, 2)
 BODY_SENTENCE_CHARS = (15, 160)
 FIELD_CHARS_CAP = 400  # a field's text offline: its limit, but never more (a small model is slow and loses the thread)

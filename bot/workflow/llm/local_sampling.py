@@ -8,6 +8,9 @@ candidates against the grammar (cheap), samples among those the grammar
 admits, and falls back to checking the whole vocabulary only when none of
 them is admitted. Every sampled token is one the GBNF grammar admits.
 
+`line_end_bias` is added to the newline token's logit before anything else
+(a nudge to end a line sooner).
+
 Use it as `logits_processor=LogitsProcessorList([sampler])` with no `grammar=`:
 it hands the chain a single finite logit, so llama.cpp's sampler picks it.
 """
@@ -40,6 +43,7 @@ class GrammarSampler:
         repeat_penalty: float = 1.0,
         top_k: int = 40,
         top_p: float = 0.95,
+        line_end_bias: float = 0.0,
     ) -> None:
         self._ll = importlib.import_module("llama_cpp")
         self._vocab = llama._model.vocab
@@ -59,6 +63,8 @@ class GrammarSampler:
             data=self._data.ctypes.data_as(self._ll.llama_token_data_p), size=0, selected=-1, sorted=False
         )
         self._all = np.arange(self._n_vocab, dtype=np.intc)
+        self._line_end_bias = line_end_bias
+        self._line_ends = np.array(llama.tokenize(b"\n", add_bos=False, special=False), dtype=np.intc)
 
     def close(self) -> None:
         if self._grammar:
@@ -66,6 +72,9 @@ class GrammarSampler:
             self._grammar = None
 
     def __call__(self, input_ids: npt.NDArray[np.intc], scores: Scores) -> Scores:
+        if self._line_end_bias:
+            scores = scores.copy()
+            scores[self._line_ends] += self._line_end_bias
         if self._repeat_penalty != 1.0:  # llama.cpp's rule: recent tokens' logits shrink towards "less likely"
             scores = scores.copy()
             recent = np.unique(input_ids[-_PENALTY_WINDOW:])
