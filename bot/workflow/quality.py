@@ -100,9 +100,10 @@ _STOP = frozenset(
 )
 
 
-_DANGLING = frozenset(
-    {"but", "so", "than", "as", "be", "if", "when", "while", "into", "about", "every", "more", "most", "can"}
-    | {"will", "not", "we", "they", "their", "his", "her", "all", "any", "no", "just", "has", "have", "was"}
+_DANGLING = frozenset(  # no headline ends on these: articles, prepositions, conjunctions, possessives, auxiliaries
+    {"a", "an", "the", "and", "or", "but", "so", "than", "as", "if", "when", "while", "to", "of", "for", "with"}
+    | {"in", "on", "at", "by", "from", "into", "about", "your", "our", "my", "their", "his", "her", "its", "every"}
+    | {"is", "are", "was", "be", "has", "have", "will", "can", "not", "no", "any", "just", "more", "most", "that"}
 )
 _EXAMPLE = re.compile(r"<response>\n(.*?)\n</response>", re.DOTALL)
 
@@ -152,7 +153,7 @@ def headline_whole(text: str) -> bool:
     if line[-1] in ",;:-\u2013\u2014":
         return False
     last = words(line)[-1:] or [""]
-    return len(line) < HEADLINE_MAX_CHARS and last[0] not in _STOP | _DANGLING
+    return len(line) < HEADLINE_MAX_CHARS and last[0] not in _DANGLING
 
 
 def _grams(seq: Sequence[str], size: int) -> set[tuple[str, ...]]:

@@ -18,12 +18,16 @@ import pytest
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: pip install -e '.[local]'")
 
+from llama_cpp import LogitsProcessorList
+
 from bot.app import resolve_models, workflow_config
 from bot.config import Settings
 from bot.errors import ConfigError, LLMError
 from bot.workflow import Workflow
 from bot.workflow.llm.builtin import LOCAL
-from bot.workflow.llm.local import LocalLLM, bundled_model_path
+from bot.workflow.llm.grammar import response_grammar
+from bot.workflow.llm.local import LocalLLM, bundled_model_path, open_model
+from bot.workflow.llm.local_sampling import GrammarSampler, LineBreaks
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.plan import parse_plan, type_key
 from bot.workflow.prompting import orchestrator_prompt, revision_prompt, worker_prompt
@@ -253,3 +257,34 @@ async def test_copybot_run_works_offline_without_a_key(tmp_path: Path) -> None:
     variations = document["variations"]
     assert len({type_key(v["type"]) for v in variations}) == len(variations) >= 2
     assert all(v["status"] == "done" and len(v["text"]) > 50 for v in variations)
+
+
+def test_line_breaks_end_a_headline_where_the_model_pauses() -> None:
+    path = bundled_model_path()
+    assert path is not None
+    llama = open_model(path, 1)
+    breaks = LineBreaks.of(llama)
+    assert {llama.detokenize([t]).strip() for t in breaks.pauses} >= {b",", b";", b":", b"-"}
+    assert llama.tokenize(b"-", add_bos=False, special=False)[0] not in breaks.pauses  # inside a word: no pause
+    assert {llama.detokenize([t]) for t in breaks.sentence_ends} >= {b".", b"!", b"?"}
+    text = worker_prompt(*worker(), small=True).text
+
+    def headlines(with_breaks: LineBreaks | None) -> list[str]:
+        found = []
+        for seed in range(6):
+            sampler = GrammarSampler(llama, response_grammar(), seed=seed, temperature=0.6, breaks=with_breaks)
+            try:
+                reply = llama.create_completion(
+                    prompt=text, max_tokens=30, temperature=0.0, logits_processor=LogitsProcessorList([sampler])
+                )
+            finally:
+                sampler.close()
+            found.append(str(reply["choices"][0]["text"]).removeprefix("<response>\n").split("\n")[0])
+        return found
+
+    try:
+        ended = headlines(breaks)
+        assert not any(line.rstrip().endswith((",", ";", ":")) for line in ended), ended
+        assert sum(map(len, ended)) < sum(map(len, headlines(None))), ended
+    finally:
+        llama.close()

@@ -81,6 +81,7 @@ def test_the_product_is_named_by_a_word_of_its_name_or_a_feature() -> None:
         ("We are proud of our community, so we give you a gift to", False),  # ends on "to"
         ("Own every trail with", False),
         ("I love to be surrounded by sounds,", False),
+        ("We love you", True),
     ],
 )
 def test_a_headline_cut_off_mid_phrase_is_noticed(headline: str, whole: bool) -> None:

