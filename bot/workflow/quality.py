@@ -45,10 +45,14 @@ EXAMPLE_PROMPTS = ("worker_small", "refine_small", "rewrite_small")
 # The prompts' own vocabulary: in copy (or an analysis) it means the model read its instructions back.
 META_TERMS: tuple[str, ...] = (
     "copywriter",
+    "copywriters",
     "copywriting",
     "guideline",
+    "guidelines",
     "requirement",
+    "requirements",
     "instruction",
+    "instructions",
     "word count",
     "plain text",
     "250 words",
@@ -61,11 +65,12 @@ META_TERMS: tuple[str, ...] = (
     "creative director",
     "marketing team",
     "variation",
+    "variations",
     "angle for",
     "data supplied",
     "xml",
     "placeholder",
-    "the copy.",
+    "the copy",
     "in this style",
     "one or two sentences",
     "preamble",
@@ -132,10 +137,15 @@ def _content_stems(text: str) -> set[str]:
 def echoes(text: str) -> tuple[str, ...]:
     """The prompt words and template labels `text` carries, in the order of META_TERMS, then tags and labels."""
     folded = text.casefold()
-    found = [term for term in META_TERMS if term in folded]
+    found = [term for term in META_TERMS if _whole_words(term).search(folded)]
     found += sorted({m.group(0).strip() for m in _TAG.finditer(text)})
     found += sorted({f"{m.group(1).casefold()}:" for m in _LABEL.finditer(text)})
     return tuple(found)
+
+
+@cache
+def _whole_words(term: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
 
 
 def loops(text: str) -> bool:
@@ -148,7 +158,7 @@ def loops(text: str) -> bool:
 def headline_whole(text: str) -> bool:
     """False when the first line stops mid-phrase: at the grammar's cap, or on a word no headline ends on."""
     line = text.strip().split("\n", 1)[0].strip()
-    if not line or line[-1] in ".!?\"'\u201d\u2019)":
+    if not line or line[-1] in '.!?"\u201d)':  # not an apostrophe: a word cut after it
         return True
     if line[-1] in ",;:-\u2013\u2014":
         return False
