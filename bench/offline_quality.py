@@ -13,7 +13,7 @@ variations that pass (bot/workflow/quality.py is the scorer):
   analysis   the run's analysis (when one is shown) carries no template text;
   all        every criterion above (the issue's bar);
 and two more the scorer checks, which a reader notices as well:
-  headline   the first line is whole, not cut off mid-phrase;
+  whole      nothing cut off mid-phrase: the headline, or a sentence at its cap;
   own words  no 5 words in a row copied from the small prompts' example ads;
   all+       all of the seven.
 
@@ -64,7 +64,7 @@ PRODUCTS: tuple[CopyRequest, ...] = (
     CopyRequest("artisan hot sauce", audience="foodies"),
     CopyRequest("home cleaning service", features=("eco-friendly products", "vetted cleaners")),
 )
-CRITERIA = ("names", "no echo", "shape", "distinct", "analysis", "all", "headline", "own words", "all+")
+CRITERIA = ("names", "no echo", "shape", "distinct", "analysis", "all", "whole", "own words", "all+")
 
 
 @dataclass
@@ -105,9 +105,9 @@ async def score_runs(products: tuple[CopyRequest, ...], show: int) -> Tally:
                     "analysis": clean_analysis,
                 }
                 marks["all"] = all(marks.values())
-                marks["headline"] = verdict.headline_whole
+                marks["whole"] = verdict.whole
                 marks["own words"] = not verdict.copied
-                marks["all+"] = marks["all"] and verdict.headline_whole and not verdict.copied
+                marks["all+"] = marks["all"] and verdict.whole and not verdict.copied
                 tally.variations += 1
                 for name, ok in marks.items():
                     tally.passed[name] += ok

@@ -10,8 +10,10 @@ reader notices at once (the criteria of bench/offline_quality.py):
   the instructions back instead of selling;
 - loop: no sequence of 4 words occurs three times or more;
 - length: 12-120 words;
-- headline: the first line is whole, not cut off (it ends in punctuation, or
-  is shorter than HEADLINE_MAX_CHARS and ends on a word a sentence can end on);
+- whole: nothing is cut off mid-phrase: the first line (the headline) ends in
+  punctuation, or is shorter than HEADLINE_MAX_CHARS and ends on a word a
+  headline can end on; no sentence ends on such a word or a broken-off hyphen
+  (`choosing from our eco-!`: a grammar's cap cut it);
 - own words: no run of 5 words copied from the few-shot examples the small
   prompts show (prompts/*_small.md), which a small model likes to reuse.
 
@@ -155,7 +157,19 @@ def loops(text: str) -> bool:
     return any(count >= LOOP_REPEATS for count in grams.values())
 
 
-def headline_whole(text: str) -> bool:
+_SENTENCE_END = re.compile(r"(\S+)\s*[.!?]+(?=\s|$)")
+
+
+def whole(text: str) -> bool:
+    """False when the headline or a sentence stops mid-phrase."""
+    for match in _SENTENCE_END.finditer(text):
+        last = match.group(1)
+        if last.endswith("-") or (words(last)[-1:] or [""])[0] in _DANGLING:
+            return False
+    return _headline_whole(text)
+
+
+def _headline_whole(text: str) -> bool:
     """False when the first line stops mid-phrase: at the grammar's cap, or on a word no headline ends on."""
     line = text.strip().split("\n", 1)[0].strip()
     if not line or line[-1] in '.!?"\u201d)':  # not an apostrophe: a word cut after it
@@ -207,7 +221,7 @@ class Verdict:
     echoes: tuple[str, ...]
     loop: bool
     words: int
-    headline_whole: bool = True
+    whole: bool = True
     copied: bool = False
 
     @property
@@ -225,8 +239,8 @@ class Verdict:
             found.append("repeats itself")
         if not self.length_ok:
             found.append(f"{self.words} words (wants {MIN_WORDS}-{MAX_WORDS})")
-        if not self.headline_whole:
-            found.append("headline cut off")
+        if not self.whole:
+            found.append("cut off mid-phrase")
         if self.copied:
             found.append("copies an example ad")
         return tuple(found)
@@ -242,7 +256,7 @@ def judge(text: str, product: str, features: Sequence[str] = ()) -> Verdict:
         echoes(text),
         loops(text),
         len(words(text)),
-        headline_whole(text),
+        whole(text),
         copies_examples(text),
     )
 

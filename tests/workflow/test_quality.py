@@ -88,8 +88,19 @@ def test_the_product_is_named_by_a_word_of_its_name_or_a_feature() -> None:
 )
 def test_a_headline_cut_off_mid_phrase_is_noticed(headline: str, whole: bool) -> None:
     text = f"{headline}\n\nOur hiking boots keep your feet dry on every trail, all weekend long."
-    assert judge(text, "hiking boots").headline_whole is whole
-    assert ("headline cut off" in judge(text, "hiking boots").problems) is not whole
+    assert judge(text, "hiking boots").whole is whole
+    assert ("cut off mid-phrase" in judge(text, "hiking boots").problems) is not whole
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Our hiking boots fit. Choose from our team of environmentally conscious eco-!",
+        "Our hiking boots keep you dry and they keep you on the.",
+    ],
+)
+def test_a_sentence_cut_off_at_its_cap_is_noticed(body: str) -> None:
+    assert not judge(f"Dry feet\n{body}", "hiking boots").whole
 
 
 def test_copy_reusing_an_example_ad_of_the_small_prompts_is_noticed() -> None:
