@@ -150,21 +150,31 @@ def _whole_words(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
 
 
+def _grams(seq: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    """Every run of `size` words in `seq`, in order."""
+    return [tuple(seq[i : i + size]) for i in range(len(seq) - size + 1)]
+
+
 def loops(text: str) -> bool:
     """True when some sequence of LOOP_WORDS words occurs LOOP_REPEATS times or more."""
-    seq = words(text)
-    grams = Counter(tuple(seq[i : i + LOOP_WORDS]) for i in range(len(seq) - LOOP_WORDS + 1))
+    grams = Counter(_grams(words(text), LOOP_WORDS))
     return any(count >= LOOP_REPEATS for count in grams.values())
 
 
 _SENTENCE_END = re.compile(r"(\S+)\s*[.!?]+(?=\s|$)")
 
 
+def _dangles(text: str) -> bool:
+    """`text` ends on a word no headline or sentence ends on."""
+    last = words(text)[-1:]
+    return bool(last) and last[0] in _DANGLING
+
+
 def whole(text: str) -> bool:
     """False when the headline or a sentence stops mid-phrase."""
     for match in _SENTENCE_END.finditer(text):
         last = match.group(1)
-        if last.endswith("-") or (words(last)[-1:] or [""])[0] in _DANGLING:
+        if last.endswith("-") or _dangles(last):
             return False
     return _headline_whole(text)
 
@@ -176,12 +186,7 @@ def _headline_whole(text: str) -> bool:
         return True
     if line[-1] in ",;:-\u2013\u2014":
         return False
-    last = words(line)[-1:] or [""]
-    return len(line) < HEADLINE_MAX_CHARS and last[0] not in _DANGLING
-
-
-def _grams(seq: Sequence[str], size: int) -> set[tuple[str, ...]]:
-    return {tuple(seq[i : i + size]) for i in range(len(seq) - size + 1)}
+    return len(line) < HEADLINE_MAX_CHARS and not _dangles(line)
 
 
 @cache
@@ -190,13 +195,13 @@ def _example_grams() -> frozenset[tuple[str, ...]]:
     found: set[tuple[str, ...]] = set()
     for name in EXAMPLE_PROMPTS:
         for example in _EXAMPLE.findall(prompts.load(name).source):
-            found |= _grams(words(example), COPIED_WORDS)
+            found.update(_grams(words(example), COPIED_WORDS))
     return frozenset(found)
 
 
 def copies_examples(text: str) -> bool:
     """True when `text` reuses COPIED_WORDS words in a row from an example ad of the small prompts."""
-    return bool(_grams(words(text), COPIED_WORDS) & _example_grams())
+    return not _example_grams().isdisjoint(_grams(words(text), COPIED_WORDS))
 
 
 def names_subject(text: str, product: str, features: Iterable[str] = ()) -> bool:
