@@ -192,6 +192,7 @@ class LocalLLM:
         llama = self._load()
         constraint, settings = prompt.constraint, self.settings
         temperature, penalty = settings.temperature, settings.repeat_penalty
+        breaks = None
         if isinstance(constraint, PlanShape):
             styles = list(STYLES)
             random.Random(seed).shuffle(styles)  # the grammar lists styles in this order: vary it between runs
@@ -200,9 +201,9 @@ class LocalLLM:
         elif isinstance(constraint, ResponseShape):
             gbnf = response_grammar(constraint.fields, constraint.lead)
             cap = response_max_tokens(constraint.fields, constraint.lead)
+            breaks = None if constraint.fields else self._breaks  # free copy: a newline only ends the headline
         else:
             gbnf, cap = None, max_tokens
-        free_copy = isinstance(constraint, ResponseShape) and not constraint.fields
         sampler = GrammarSampler(
             llama,
             gbnf,
@@ -210,7 +211,7 @@ class LocalLLM:
             temperature=temperature,
             repeat_penalty=penalty,
             top_p=settings.top_p,
-            breaks=self._breaks if free_copy else None,
+            breaks=breaks,
         )
         sampling: dict[str, Any] = {
             "max_tokens": min(max_tokens, cap),

@@ -53,7 +53,7 @@ class LineBreaks:
     lead: float = 2.0
 
     @classmethod
-    def of(cls, llama: Any, lead: float = 2.0) -> LineBreaks:
+    def of(cls, llama: Any) -> LineBreaks:
         """From `llama`'s vocabulary (about 0.2 s for SmolLM2's 49,152 tokens: do it once per model)."""
         ends, pauses = set(), set()
         for token in range(int(llama.n_vocab())):
@@ -62,7 +62,7 @@ class LineBreaks:
                 ends.add(token)
             elif text.strip() in _PAUSES or text == _SPACED_HYPHEN:
                 pauses.add(token)
-        return cls(frozenset(ends), frozenset(pauses), lead)
+        return cls(frozenset(ends), frozenset(pauses))
 
 
 class GrammarSampler:
