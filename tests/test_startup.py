@@ -101,6 +101,13 @@ def _entry(argv: list[str], prelude: str = "", *, stdout: int = subprocess.PIPE)
     )
 
 
+def _python(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python *args` in `cwd` with Python's default buffering, its output captured."""
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=60, check=False, cwd=cwd, env=_buffered()
+    )
+
+
 def test_the_process_ends_without_teardown_after_running_the_atexit_handlers() -> None:
     prelude = (
         "import atexit, os\n"
@@ -129,15 +136,7 @@ def test_exit_status_and_output_are_kept(
     argv: list[str], code: int, out: str, err: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'copybot.db'}")
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *argv],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-        env=_buffered(),
-    )
+    done = _python(["-m", "bot", *argv], tmp_path)
     assert done.returncode == code, done.stderr
     assert out in done.stdout
     assert err in done.stderr
@@ -156,15 +155,7 @@ def test_output_that_cannot_be_written_exits_120_like_python() -> None:
 
 def test_under_a_profiler_the_process_exits_the_usual_way_so_the_profile_is_written(tmp_path: Path) -> None:
     stats = tmp_path / "copybot.prof"  # what `python bench/slack_load.py --profile FILE` relies on
-    done = subprocess.run(
-        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "bot", "--version"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-        env=_buffered(),
-    )
+    done = _python(["-m", "cProfile", "-o", str(stats), "-m", "bot", "--version"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "copybot 0.1.0\n"
     assert pstats.Stats(str(stats)).get_stats_profile().func_profiles  # the calls it profiled
